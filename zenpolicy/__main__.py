@@ -1,0 +1,3 @@
+from zenpolicy.cli import main
+
+main()

@@ -1,0 +1,48 @@
+"""Reading an inventory: load -> validate -> build, with every problem collected."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from zenpolicy.errors import InputError
+from zenpolicy.inventory.build import collect_resources, link, schema_problems
+from zenpolicy.inventory.config import Config, load_config
+from zenpolicy.inventory.loader import load_documents, paused_gc
+from zenpolicy.inventory.model import Inventory, Resource
+from zenpolicy.model import InputFile, Location
+
+__all__ = ["Inventory", "Resource", "LoadedInventory", "load_inventory"]
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class LoadedInventory:
+    inventory: Inventory
+    config: Config
+    inputs: tuple[InputFile, ...]
+    """Every file read, with its hash: the exact inputs checked."""
+
+
+def load_inventory(root: Path) -> LoadedInventory:
+    """Load, validate and index the inventory at `root` (a directory or one file).
+
+    Raises `InputError` with every problem found when anything is invalid.
+    """
+    config, problems = load_config(root)
+    documents, load_problems = load_documents(root)
+    problems += load_problems
+    with paused_gc():
+        resources, shape_problems = collect_resources(documents)
+        problems += shape_problems
+        problems += schema_problems(resources)
+        anchor = config.location or Location(path=root.as_posix())
+        inventory, link_problems = link(resources, anchor)
+        problems += link_problems
+    if problems:
+        raise InputError(sorted(problems, key=lambda p: (p.location, p.message)))
+    inputs = [InputFile(path=d.path, sha256=d.sha256) for d in documents]
+    if config.input_file is not None:
+        inputs.append(config.input_file)
+    return LoadedInventory(
+        inventory=inventory, config=config, inputs=tuple(sorted(inputs, key=lambda i: i.path))
+    )

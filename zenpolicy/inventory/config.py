@@ -1,0 +1,61 @@
+"""The inventory's optional configuration file (`zenpolicy.yaml` at the root)."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import jsonschema_rs
+
+from zenpolicy.inventory.loader import CONFIG_NAME, LoadError, load_file
+from zenpolicy.inventory.schema import KindValidator
+from zenpolicy.model import InputFile, Location, Problem
+from zenpolicy.resources import schemas_dir
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Config:
+    organisation: str | None = None
+    as_of: str | None = None
+    params: dict[str, Any] = field(default_factory=dict)
+    location: Location | None = None
+    """Where the file is (None when there is none)."""
+    input_file: InputFile | None = None
+    param_locations: dict[str, Location] = field(default_factory=dict)
+
+
+def load_config(root: Path) -> tuple[Config, list[Problem]]:
+    path = root / CONFIG_NAME
+    if not root.is_dir() or not path.is_file():
+        return Config(), []
+    shown = path.as_posix()
+    try:
+        doc = load_file(path, shown)
+    except LoadError as exc:
+        return Config(), [exc.problem]
+    value = doc.value if doc.value is not None else {}
+    schema = json.loads((schemas_dir() / "config.schema.json").read_text(encoding="utf-8"))
+    if not jsonschema_rs.validator_for(schema, validate_formats=True).is_valid(value):
+        problems = []
+        for sp in KindValidator("configuration", schema).problems(value):
+            pos = doc.source_map.get(tuple(sp.path)) or (1, 1)
+            problems.append(Problem(
+                location=Location(path=shown, line=pos[0], column=pos[1]),
+                message=sp.message, code=sp.code,
+            ))
+        return Config(), problems
+    locations = {
+        name: Location(path=shown, line=pos[0], column=pos[1])
+        for name in value.get("params", {})
+        if (pos := doc.source_map.get(("params", name))) is not None
+    }
+    return Config(
+        organisation=value.get("organisation"),
+        as_of=value.get("as_of"),
+        params=dict(value.get("params", {})),
+        location=Location(path=shown, line=1, column=1),
+        input_file=InputFile(path=shown, sha256=doc.sha256),
+        param_locations=locations,
+    ), []

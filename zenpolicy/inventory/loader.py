@@ -1,0 +1,163 @@
+"""Discover an inventory's files, read them safely, and parse them into documents.
+
+A document is one file's value (kind -> name -> attributes) with its source map. The
+order of documents never depends on the file system: files are sorted by their path
+relative to the inventory root.
+"""
+
+from __future__ import annotations
+
+import gc
+import hashlib
+import os
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from zenpolicy.inventory.yaml12 import SourceMap, YamlError, parse_yaml
+from zenpolicy.model import Location, Problem
+
+CONFIG_NAME = "zenpolicy.yaml"
+"""The optional configuration file at the inventory root; never a resource file."""
+
+MAX_FILE_BYTES = 64 * 1024 * 1024
+"""Larger files are refused before they are read: split the inventory instead."""
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Document:
+    """One parsed inventory file."""
+
+    path: str
+    """Path relative to the inventory root, `/`-separated (what locations show)."""
+    value: Any
+    source_map: SourceMap
+    sha256: str
+
+
+@contextmanager
+def paused_gc() -> Iterator[None]:
+    """Pause the cyclic garbage collector while building many small containers.
+
+    Parsing allocates millions of dicts and lists that are all still alive; each
+    collection walks them all, which made loading quadratic-looking (measured 2.5x
+    slower at 100k resources). Nothing we build here is cyclic garbage.
+    """
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
+
+
+def display_path(path: Path, root: Path) -> str:
+    """The path as the user would open it: the root as given, then the relative part.
+
+    Findings print `inventory/servers.yaml:3:5`, which a terminal or editor can open.
+    """
+    return path.as_posix() if path == root else (root / path.relative_to(root)).as_posix()
+
+
+def discover(root: Path) -> list[Path]:
+    """All `*.yaml`/`*.yml` files below `root` (or `root` itself when it is a file),
+    hidden files and directories excluded, sorted by relative path."""
+    if root.is_file():
+        return [root]
+    found: list[Path] = []
+    for dirpath, dirnames, filenames in os.walk(root):
+        dirnames[:] = [d for d in dirnames if not d.startswith(".")]
+        for name in filenames:
+            if name.startswith(".") or not name.endswith((".yaml", ".yml")):
+                continue
+            path = Path(dirpath) / name
+            if path.parent == root and name == CONFIG_NAME:
+                continue
+            found.append(path)
+    return sorted(found, key=lambda p: p.relative_to(root).as_posix())
+
+
+def read_text(path: Path, shown: str) -> tuple[str, str]:
+    """Read a file as UTF-8 (a byte-order mark is allowed); return text and sha256.
+
+    Raises `Problem`-carrying `LoadError` for unreadable, oversized or non-UTF-8 files.
+    """
+    try:
+        size = path.stat().st_size
+        if size > MAX_FILE_BYTES:
+            raise LoadError(
+                Problem(
+                    location=Location(path=shown),
+                    message=f"file is {size} bytes, over the {MAX_FILE_BYTES}-byte limit; split it",
+                    code="file-too-large",
+                )
+            )
+        data = path.read_bytes()
+    except OSError as exc:
+        raise LoadError(
+            Problem(
+                location=Location(path=shown),
+                message=f"cannot read file: {exc.strerror or exc}",
+                code="unreadable",
+            )
+        ) from None
+    digest = hashlib.sha256(data).hexdigest()
+    try:
+        return data.decode("utf-8-sig"), digest
+    except UnicodeDecodeError as exc:
+        before = data[: exc.start]
+        line = before.count(b"\n") + 1
+        column = exc.start - (before.rfind(b"\n") + 1) + 1
+        raise LoadError(
+            Problem(
+                location=Location(path=shown, line=line, column=column),
+                message=f"file is not valid UTF-8 (byte 0x{data[exc.start]:02x}); save it as UTF-8",
+                code="encoding",
+            )
+        ) from None
+
+
+class LoadError(Exception):
+    """One file could not be loaded; carries the problem."""
+
+    def __init__(self, problem: Problem) -> None:
+        super().__init__(str(problem))
+        self.problem = problem
+
+
+def load_file(path: Path, shown: str) -> Document:
+    text, digest = read_text(path, shown)
+    try:
+        value, source_map = parse_yaml(text)
+    except YamlError as exc:
+        raise LoadError(
+            Problem(
+                location=Location(path=shown, line=exc.line, column=exc.column),
+                message=exc.message,
+                code=exc.code,
+            )
+        ) from None
+    return Document(path=shown, value=value, source_map=source_map, sha256=digest)
+
+
+def load_documents(root: Path) -> tuple[list[Document], list[Problem]]:
+    """Load every file below `root`. Problems are collected, never raised, so that a
+    user sees every broken file at once."""
+    documents: list[Document] = []
+    problems: list[Problem] = []
+    if not root.exists():
+        problems.append(
+            Problem(location=Location(path=str(root)), message="no such file or directory", code="missing")
+        )
+        return documents, problems
+    with paused_gc():
+        for path in discover(root):
+            shown = display_path(path, root)
+            try:
+                documents.append(load_file(path, shown))
+            except LoadError as exc:
+                problems.append(exc.problem)
+    return documents, problems

@@ -1,0 +1,82 @@
+"""The indexed inventory that engines evaluate: resources by kind, by address, and by
+who references them, so that no rule ever scans the whole inventory per resource."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from zenpolicy.inventory.yaml12 import SourceMap
+from zenpolicy.model import Location
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Resource:
+    """One declared resource: `kind.name` and its attributes, as written."""
+
+    kind: str
+    """The resource kind (`server`)."""
+    name: str
+    """The resource name, unique within its kind (`web-01`)."""
+    attrs: Mapping[str, Any]
+    """The attributes, plain JSON-like values (dates are still strings)."""
+    location: Location
+    """Where the resource's name is written."""
+    file: str = ""
+    """The file that declares it (relative path), for attribute look-ups."""
+    source_map: SourceMap | None = field(default=None, compare=False, repr=False)
+    """Positions of keys in that file, by path from the document root."""
+
+    @property
+    def address(self) -> str:
+        return f"{self.kind}.{self.name}"
+
+    def attribute_location(self, path: tuple[str | int, ...]) -> Location:
+        """The position of the key at `path` (attribute names and list indexes), or of
+        the closest enclosing key that has one, or the resource's own position."""
+        if self.source_map is not None:
+            full: tuple[str | int, ...] = (self.kind, self.name, *path)
+            while len(full) > 2:
+                pos = self.source_map.get(full)
+                if pos is not None:
+                    return Location(path=self.file, line=pos[0], column=pos[1])
+                full = full[:-1]
+        return self.location
+
+
+@dataclass(slots=True)
+class Inventory:
+    """Resources indexed for the engines. Built once by `build_inventory`."""
+
+    root: Location
+    """Where organisation-wide findings are anchored: the config file, or the directory."""
+    by_address: dict[str, Resource] = field(default_factory=dict)
+    by_kind: dict[str, list[Resource]] = field(default_factory=dict)
+    # (source kind, attribute path) -> target address -> referring resources.
+    _reverse: dict[tuple[str, str], dict[str, list[Resource]]] = field(default_factory=dict)
+
+    def kind(self, kind: str) -> list[Resource]:
+        """Resources of `kind`, sorted by name (empty when there are none)."""
+        return self.by_kind.get(kind, [])
+
+    def get(self, address: str) -> Resource | None:
+        return self.by_address.get(address)
+
+    def referrers(self, target: str, kind: str, via: str) -> list[Resource]:
+        """Resources of `kind` whose attribute `via` (a dotted path, lists allowed)
+        references the resource at address `target`."""
+        return self._reverse.get((kind, via), {}).get(target, [])
+
+    def add_reference(self, source: Resource, via: str, target: str) -> None:
+        index = self._reverse.setdefault((source.kind, via), {})
+        referring = index.setdefault(target, [])
+        if not referring or referring[-1] is not source:
+            referring.append(source)
+
+    def __len__(self) -> int:
+        return len(self.by_address)
+
+    def resources(self) -> Iterable[Resource]:
+        for kind in sorted(self.by_kind):
+            yield from self.by_kind[kind]

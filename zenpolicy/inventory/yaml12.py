@@ -1,0 +1,208 @@
+"""Safe YAML parsing with YAML 1.2 scalars, source positions and hostile-input guards.
+
+PyYAML composes the node graph (in C when libyaml is present); we construct the Python
+values ourselves, so that one piece of code decides the scalar semantics on every path:
+
+* only `true` and `false` are booleans; `yes`, `on`, `NO` stay strings (YAML 1.1's
+  surprises, such as Norway's country code becoming False, cannot happen);
+* integers are decimal, `0o` octal or `0x` hex; `010` is 10 and `1:20` is a string
+  (no legacy octal, no sexagesimal);
+* dates and times stay strings: the schema checks their format, then rules parse them;
+* no tags: any explicit tag other than the three core ones (`!!str`, `!!seq`, `!!map`)
+  is refused, so input can never construct an object;
+* `<<` is an ordinary key (YAML 1.2 has no merge keys), which the schema rejects.
+
+Every mapping key's position is recorded, 1-based, in a `SourceMap`.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from dataclasses import dataclass, field
+from typing import Any
+
+import yaml
+from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
+
+try:  # libyaml's C parser is ~4x faster; the pure-Python one is the fallback.
+    _BaseLoader: type = yaml.CSafeLoader
+except AttributeError:  # pragma: no cover - depends on how PyYAML was built
+    _BaseLoader = yaml.SafeLoader
+
+_PLAIN = "!zenpolicy/plain"
+_STR = "tag:yaml.org,2002:str"
+_SEQ = "tag:yaml.org,2002:seq"
+_MAP = "tag:yaml.org,2002:map"
+
+_INT_RE = re.compile(r"[-+]?[0-9]+\Z")
+_OCT_RE = re.compile(r"0o[0-7]+\Z")
+_HEX_RE = re.compile(r"0x[0-9a-fA-F]+\Z")
+_FLOAT_RE = re.compile(r"[-+]?(\.[0-9]+|[0-9]+(\.[0-9]*)?)([eE][-+]?[0-9]+)?\Z")
+_INF_RE = re.compile(r"[-+]?\.(inf|Inf|INF)\Z")
+_NAN_RE = re.compile(r"\.(nan|NaN|NAN)\Z")
+_NULLS = frozenset({"", "~", "null", "Null", "NULL"})
+
+MAX_DEPTH = 64
+"""Deeper nesting than this is refused: no inventory needs it, and it bounds recursion."""
+
+
+class YamlError(Exception):
+    """A problem in one YAML file, with its 1-based position."""
+
+    def __init__(self, message: str, line: int = 0, column: int = 0, code: str = "yaml-syntax") -> None:
+        super().__init__(message)
+        self.message = message
+        self.line = line
+        self.column = column
+        self.code = code
+
+
+@dataclass(slots=True)
+class SourceMap:
+    """1-based (line, column) of every mapping key, by path of keys and list indexes."""
+
+    positions: dict[tuple[str | int, ...], tuple[int, int]] = field(default_factory=dict)
+
+    def get(self, path: tuple[str | int, ...]) -> tuple[int, int] | None:
+        return self.positions.get(path)
+
+
+class _Loader(_BaseLoader):  # type: ignore[misc,valid-type]
+    """Composes nodes without YAML 1.1 implicit typing: we type plain scalars ourselves."""
+
+    def resolve(self, kind: type, value: Any, implicit: Any) -> str:
+        if kind is ScalarNode:
+            return _PLAIN if implicit[0] else _STR
+        return _SEQ if kind is SequenceNode else _MAP
+
+
+def _plain_scalar(text: str) -> Any:
+    if text in _NULLS:
+        return None
+    if text == "true":
+        return True
+    if text == "false":
+        return False
+    if _INT_RE.match(text):
+        return int(text)
+    if _OCT_RE.match(text):
+        return int(text[2:], 8)
+    if _HEX_RE.match(text):
+        return int(text[2:], 16)
+    if _FLOAT_RE.match(text):
+        return float(text)
+    if _INF_RE.match(text):
+        return -math.inf if text.startswith("-") else math.inf
+    if _NAN_RE.match(text):
+        return math.nan
+    return text
+
+
+class _Builder:
+    """Turns a node graph into plain Python values, recording key positions."""
+
+    def __init__(self, budget: int, record_depth: int) -> None:
+        self.budget = budget
+        self.record_depth = record_depth
+        self.source_map = SourceMap()
+
+    def build(self, node: Node, path: tuple[str | int, ...]) -> Any:
+        self.budget -= 1
+        if self.budget < 0:
+            raise YamlError(
+                "too many nodes after alias expansion (a \"billion laughs\" document?)",
+                node.start_mark.line + 1,
+                node.start_mark.column + 1,
+                code="yaml-too-large",
+            )
+        if len(path) > MAX_DEPTH:
+            raise YamlError(
+                f"nesting deeper than {MAX_DEPTH} levels",
+                node.start_mark.line + 1,
+                node.start_mark.column + 1,
+                code="yaml-too-deep",
+            )
+        tag = node.tag
+        if isinstance(node, ScalarNode):
+            if tag == _PLAIN:
+                return _plain_scalar(node.value)
+            if tag == _STR:
+                return node.value
+        elif isinstance(node, SequenceNode) and tag == _SEQ:
+            if len(path) < self.record_depth:
+                # List items get positions too: a dangling reference in `admins`
+                # points at the item, not at the key.
+                positions = self.source_map.positions
+                for i, item in enumerate(node.value):
+                    positions[(*path, i)] = (item.start_mark.line + 1, item.start_mark.column + 1)
+            return [self.build(item, (*path, i)) for i, item in enumerate(node.value)]
+        elif isinstance(node, MappingNode) and tag == _MAP:
+            return self._mapping(node, path)
+        raise YamlError(
+            f"YAML tag {tag!r} is not allowed: inventory files hold plain data only",
+            node.start_mark.line + 1,
+            node.start_mark.column + 1,
+            code="yaml-tag",
+        )
+
+    def _mapping(self, node: MappingNode, path: tuple[str | int, ...]) -> dict[str, Any]:
+        out: dict[str, Any] = {}
+        first_seen: dict[str, tuple[int, int]] = {}
+        record = len(path) < self.record_depth
+        for key_node, value_node in node.value:
+            if not isinstance(key_node, ScalarNode):
+                raise YamlError(
+                    "mapping keys must be plain strings, not collections",
+                    key_node.start_mark.line + 1,
+                    key_node.start_mark.column + 1,
+                    code="yaml-key",
+                )
+            key = self.build(key_node, path)
+            if not isinstance(key, str):
+                # Keys are attribute and resource names: always strings. `1: x` or
+                # `true: x` is almost certainly a mistake, so say so precisely.
+                key = key_node.value if key_node.tag == _PLAIN else str(key)
+            pos = (key_node.start_mark.line + 1, key_node.start_mark.column + 1)
+            if key in first_seen:
+                line, col = first_seen[key]
+                raise YamlError(
+                    f"duplicate key {key!r} (first defined at line {line}, column {col})",
+                    pos[0],
+                    pos[1],
+                    code="duplicate-key",
+                )
+            first_seen[key] = pos
+            if record:
+                self.source_map.positions[(*path, key)] = pos
+            out[key] = self.build(value_node, (*path, key))
+        return out
+
+
+def parse_yaml(text: str, *, record_depth: int = MAX_DEPTH) -> tuple[Any, SourceMap]:
+    """Parse one YAML document; return its value and the positions of its keys.
+
+    Raises `YamlError` for syntax errors, several documents in one file, tags,
+    duplicate keys, excessive depth or alias expansion.
+    """
+    loader = _Loader(text)
+    try:
+        node = loader.get_single_node()
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        problem = exc.problem or str(exc)
+        if exc.context and "expected a single document" in exc.context:
+            problem = "several YAML documents in one file; put one document per file"
+        raise YamlError(
+            problem, (mark.line + 1) if mark else 0, (mark.column + 1) if mark else 0
+        ) from None
+    except yaml.YAMLError as exc:
+        raise YamlError(str(exc)) from None
+    finally:
+        loader.dispose()
+    if node is None:
+        return None, SourceMap()
+    # Bound alias expansion by the input's size: a legitimate file cannot hold more
+    # nodes than it has characters, plus slack for modest anchor reuse.
+    builder = _Builder(budget=len(text) + 10_000, record_depth=record_depth)
+    return builder.build(node, ()), builder.source_map

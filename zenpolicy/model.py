@@ -1,0 +1,208 @@
+"""The values that flow between zenpolicy's stages.
+
+Every value here is a frozen, keyword-only dataclass: stages hand them to each other and
+formatters render them, nobody mutates them.
+"""
+
+from __future__ import annotations
+
+import enum
+import hashlib
+import json
+from dataclasses import dataclass, field
+from typing import Any
+
+
+class Severity(enum.IntEnum):
+    """How bad a failing finding is; ordered so `--fail-on` can compare."""
+
+    INFO = 0
+    LOW = 1
+    MEDIUM = 2
+    HIGH = 3
+    CRITICAL = 4
+
+    @classmethod
+    def parse(cls, text: str) -> Severity:
+        return cls[text.upper()]
+
+    def __str__(self) -> str:
+        return self.name.lower()
+
+
+class Status(enum.StrEnum):
+    """The outcome of one rule on one subject."""
+
+    PASS = "pass"
+    FAIL = "fail"
+    ERROR = "error"
+    NOT_APPLICABLE = "not_applicable"
+
+
+@dataclass(frozen=True, slots=True, kw_only=True, order=True)
+class Location:
+    """A place in an input file; line and column are 1-based (converted once, at load)."""
+
+    path: str
+    """File path, relative to the inventory root where possible, with `/` separators."""
+    line: int = 0
+    """1-based line; 0 when the location is a whole file or directory."""
+    column: int = 0
+    """1-based column; 0 when unknown."""
+
+    def __str__(self) -> str:
+        if self.line <= 0:
+            return self.path
+        return f"{self.path}:{self.line}:{self.column}"
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"path": self.path, "line": self.line, "column": self.column}
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Problem:
+    """One thing wrong with the input (a file, a schema violation, a reference)."""
+
+    location: Location
+    """Where the problem is."""
+    message: str
+    """One line, saying what was expected."""
+    code: str = "invalid"
+    """A stable short name for the kind of problem (`yaml-syntax`, `unknown-attribute`...)."""
+
+    def __str__(self) -> str:
+        return f"{self.location}: {self.message}"
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Clause:
+    """The sentence of the security policy a rule enforces."""
+
+    source: str
+    """The seed file the clause comes from."""
+    ref: str
+    """The clause reference, as in CONTROLS.md (`III-G§1`, `DPA 5.2`)."""
+    text: str
+    """The clause's own words."""
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Check:
+    """One leaf test of a rule, as evaluated on one subject: the finding's evidence."""
+
+    test: str
+    """The test written back as text (`age(password_changed_on) <= password_rotation`)."""
+    actual: Any
+    """The value read (seconds for ages and durations, a count for relations)."""
+    expected: Any
+    """The resolved right-hand side."""
+    result: bool
+    """Whether the test held."""
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"test": self.test, "actual": self.actual, "expected": self.expected, "result": self.result}
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Finding:
+    """The outcome of one rule on one subject (a resource, or the inventory)."""
+
+    rule_id: str
+    """The rule's stable ID."""
+    address: str
+    """The subject's address (`kind.name`), or `inventory` for organisation-wide rules."""
+    status: Status
+    """pass, fail, error or not_applicable."""
+    severity: Severity
+    """The rule's severity."""
+    location: Location
+    """Where to look: the attribute the failing test read, else the resource."""
+    message: str
+    """What is wrong (for a failure or error) or what was checked (for a pass)."""
+    evidence: tuple[Check, ...] = ()
+    """The leaf tests with the values they read."""
+
+    @property
+    def fingerprint(self) -> str:
+        """A stable identity across runs: rule and subject, not line numbers or values.
+
+        Baselines and waivers key on it, so moving a resource to another file or line
+        does not make an accepted finding new again.
+        """
+        return hashlib.sha256(f"{self.rule_id}\0{self.address}".encode()).hexdigest()[:16]
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "rule_id": self.rule_id,
+            "address": self.address,
+            "status": str(self.status),
+            "severity": str(self.severity),
+            "location": self.location.to_dict(),
+            "message": self.message,
+            "evidence": [c.to_dict() for c in self.evidence],
+            "fingerprint": self.fingerprint,
+        }
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class RuleInfo:
+    """What a report says about a rule (the rule's metadata, without its logic)."""
+
+    id: str
+    control: str
+    title: str
+    severity: Severity
+    domain: str
+    clause: Clause
+    remediation: str
+    frameworks: dict[str, tuple[str, ...]] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class InputFile:
+    """One file that was read, with its content hash: the exact inputs checked."""
+
+    path: str
+    sha256: str
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Report:
+    """Everything a formatter needs, and nothing it must compute."""
+
+    tool_version: str
+    as_of: str
+    """The evaluation date (or date-time) as given."""
+    engine: str
+    """`native` or `opa`."""
+    inventory: str
+    """The inventory root as given on the command line."""
+    inputs: tuple[InputFile, ...]
+    params: dict[str, Any]
+    """The parameter values used, after overrides."""
+    rules: tuple[RuleInfo, ...]
+    findings: tuple[Finding, ...]
+    """Sorted: status, then rule, then address (see `sort_findings`)."""
+    generated_at: str | None = None
+    """The one non-deterministic field, marked as such in every format; None omits it."""
+
+    def counts(self) -> dict[str, int]:
+        out = {str(s): 0 for s in Status}
+        for f in self.findings:
+            out[str(f.status)] += 1
+        return out
+
+
+_STATUS_ORDER = {Status.ERROR: 0, Status.FAIL: 1, Status.PASS: 2, Status.NOT_APPLICABLE: 3}
+
+
+def sort_findings(findings: list[Finding]) -> tuple[Finding, ...]:
+    """The one ordering every report uses, so outputs are byte-identical across runs."""
+    return tuple(
+        sorted(findings, key=lambda f: (_STATUS_ORDER[f.status], -f.severity, f.rule_id, f.address))
+    )
+
+
+def canonical_json(value: Any) -> str:
+    """JSON with sorted keys and no incidental whitespace: for hashes and caches."""
+    return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
