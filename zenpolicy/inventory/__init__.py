@@ -12,7 +12,7 @@ from zenpolicy.inventory.loader import load_documents, paused_gc
 from zenpolicy.inventory.model import Inventory, Resource
 from zenpolicy.model import InputFile, Location
 
-__all__ = ["Inventory", "Resource", "LoadedInventory", "load_inventory"]
+__all__ = ["Inventory", "LoadedInventory", "Resource", "load_inventory"]
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

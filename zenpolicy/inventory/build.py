@@ -42,67 +42,87 @@ def collect_resources(documents: Iterable[Document]) -> tuple[list[Resource], li
     for doc in documents:
         value = doc.value
         if value is None:
-            problems.append(Problem(
-                location=Location(path=doc.path, line=1, column=1),
-                message="file is empty: an inventory file maps resource kinds to resources",
-                code="empty-file",
-            ))
+            problems.append(
+                Problem(
+                    location=Location(path=doc.path, line=1, column=1),
+                    message="file is empty: an inventory file maps resource kinds to resources",
+                    code="empty-file",
+                )
+            )
             continue
         if not isinstance(value, dict):
-            problems.append(Problem(
-                location=Location(path=doc.path, line=1, column=1),
-                message="expected a mapping of resource kinds (server:, account:, ...) at the top of the file",
-                code="bad-structure",
-            ))
+            problems.append(
+                Problem(
+                    location=Location(path=doc.path, line=1, column=1),
+                    message="expected a mapping of resource kinds (server:, account:, ...) at the top of the file",
+                    code="bad-structure",
+                )
+            )
             continue
         for kind, named in value.items():
             if kind not in known:
                 hint = difflib.get_close_matches(kind, list(known), n=1)
                 suggestion = f" (did you mean {hint[0]!r}?)" if hint else ""
-                problems.append(Problem(
-                    location=_loc(doc, (kind,)),
-                    message=f"unknown resource kind {kind!r}{suggestion}",
-                    code="unknown-kind",
-                ))
+                problems.append(
+                    Problem(
+                        location=_loc(doc, (kind,)),
+                        message=f"unknown resource kind {kind!r}{suggestion}",
+                        code="unknown-kind",
+                    )
+                )
                 continue
             if not isinstance(named, dict):
-                problems.append(Problem(
-                    location=_loc(doc, (kind,)),
-                    message=f"{kind}: expected a mapping of resource names to attributes",
-                    code="bad-structure",
-                ))
+                problems.append(
+                    Problem(
+                        location=_loc(doc, (kind,)),
+                        message=f"{kind}: expected a mapping of resource names to attributes",
+                        code="bad-structure",
+                    )
+                )
                 continue
             for name, attrs in named.items():
                 location = _loc(doc, (kind, name))
                 address = f"{kind}.{name}"
                 if not NAME_RE.match(name):
-                    problems.append(Problem(
-                        location=location,
-                        message=f"invalid resource name {name!r}: use letters, digits, '_', '-', '.', '@', starting with a letter or digit",
-                        code="bad-name",
-                    ))
+                    problems.append(
+                        Problem(
+                            location=location,
+                            message=f"invalid resource name {name!r}: use letters, digits, '_', '-', '.', '@', starting with a letter or digit",
+                            code="bad-name",
+                        )
+                    )
                     continue
                 if address in seen:
-                    problems.append(Problem(
-                        location=location,
-                        message=f"duplicate address {address} (first declared at {seen[address]})",
-                        code="duplicate-address",
-                    ))
+                    problems.append(
+                        Problem(
+                            location=location,
+                            message=f"duplicate address {address} (first declared at {seen[address]})",
+                            code="duplicate-address",
+                        )
+                    )
                     continue
                 seen[address] = location
                 if attrs is None:
                     attrs = {}
                 if not isinstance(attrs, dict):
-                    problems.append(Problem(
-                        location=location,
-                        message=f"{address}: expected a mapping of attributes",
-                        code="bad-structure",
-                    ))
+                    problems.append(
+                        Problem(
+                            location=location,
+                            message=f"{address}: expected a mapping of attributes",
+                            code="bad-structure",
+                        )
+                    )
                     continue
-                resources.append(Resource(
-                    kind=kind, name=name, attrs=attrs, location=location,
-                    file=doc.path, source_map=doc.source_map,
-                ))
+                resources.append(
+                    Resource(
+                        kind=kind,
+                        name=name,
+                        attrs=attrs,
+                        location=location,
+                        file=doc.path,
+                        source_map=doc.source_map,
+                    )
+                )
     return resources, problems
 
 
@@ -114,11 +134,13 @@ def schema_problems(resources: Iterable[Resource]) -> list[Problem]:
         if validator.is_valid(res.attrs):
             continue
         for sp in validator.problems(res.attrs):
-            problems.append(Problem(
-                location=res.attribute_location(sp.path),
-                message=f"{res.address}: {sp.message}",
-                code=sp.code,
-            ))
+            problems.append(
+                Problem(
+                    location=res.attribute_location(sp.path),
+                    message=f"{res.address}: {sp.message}",
+                    code=sp.code,
+                )
+            )
     return problems
 
 
@@ -152,7 +174,9 @@ def link(resources: list[Resource], root: Location) -> tuple[Inventory, list[Pro
                 at: tuple[str | int, ...] = path if index is None else (*path, index)
                 problem = _check_reference(inv, res, via, target, allowed)
                 if problem is not None:
-                    problems.append(Problem(location=res.attribute_location(at), message=problem, code="bad-reference"))
+                    problems.append(
+                        Problem(location=res.attribute_location(at), message=problem, code="bad-reference")
+                    )
                 else:
                     inv.add_reference(res, via, target)
         for path in cron_specs[res.kind]:
@@ -162,11 +186,13 @@ def link(resources: list[Resource], root: Location) -> tuple[Inventory, list[Pro
             if expr not in cron_ok:
                 cron_ok[expr] = cron_error(expr)
             if cron_ok[expr] is not None:
-                problems.append(Problem(
-                    location=res.attribute_location(path),
-                    message=f"{res.address}: {'.'.join(path)} {expr!r} is not a valid cron expression: {cron_ok[expr]}",
-                    code="bad-cron",
-                ))
+                problems.append(
+                    Problem(
+                        location=res.attribute_location(path),
+                        message=f"{res.address}: {'.'.join(path)} {expr!r} is not a valid cron expression: {cron_ok[expr]}",
+                        code="bad-cron",
+                    )
+                )
     return inv, problems
 
 
@@ -180,7 +206,9 @@ def cron_error(expr: str) -> str | None:
     return None
 
 
-def _check_reference(inv: Inventory, res: Resource, via: str, target: Any, allowed: tuple[str, ...]) -> str | None:
+def _check_reference(
+    inv: Inventory, res: Resource, via: str, target: Any, allowed: tuple[str, ...]
+) -> str | None:
     expected = " or ".join(allowed)
     expected_a = _a(expected)
     if not isinstance(target, str) or "." not in target:

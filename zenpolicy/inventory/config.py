@@ -40,11 +40,14 @@ def load_config(root: Path) -> tuple[Config, list[Problem]]:
     if not jsonschema_rs.validator_for(schema, validate_formats=True).is_valid(value):
         problems = []
         for sp in KindValidator("configuration", schema).problems(value):
-            pos = doc.source_map.get(tuple(sp.path)) or (1, 1)
-            problems.append(Problem(
-                location=Location(path=shown, line=pos[0], column=pos[1]),
-                message=sp.message, code=sp.code,
-            ))
+            line, column = doc.source_map.get(tuple(sp.path)) or (1, 1)
+            problems.append(
+                Problem(
+                    location=Location(path=shown, line=line, column=column),
+                    message=sp.message,
+                    code=sp.code,
+                )
+            )
         return Config(), problems
     locations = {
         name: Location(path=shown, line=pos[0], column=pos[1])

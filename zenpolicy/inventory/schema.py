@@ -75,8 +75,8 @@ class KindValidator:
             cls = jsonschema.validators.validator_for(self.schema)
             self._slow = cls(self.schema, format_checker=cls.FORMAT_CHECKER)
         errors = sorted(self._slow.iter_errors(attrs), key=lambda e: [str(p) for p in e.absolute_path])
-        out = [self._explain(best_match([e]) if e.context else e) for e in errors]
-        out = [p for p in out if p is not None]
+        explained = [self._explain(best_match([e]) if e.context else e) for e in errors]
+        out = [p for p in explained if p is not None]
         if not out:
             # The two validators disagree (for instance on a format the reference
             # implementation does not check): report the fast one's word, never pass.
@@ -89,14 +89,15 @@ class KindValidator:
         where = _attr_name(path)
         keyword = error.validator
         value = error.instance
+        schema: dict[str, Any] = error.schema if isinstance(error.schema, dict) else {}
         if keyword == "additionalProperties":
-            allowed = sorted(error.schema.get("properties", {}))
+            allowed = sorted(schema.get("properties", {}))
             extras = sorted(k for k in value if k not in allowed) if isinstance(value, dict) else []
             if not extras:
                 return None
             extra = extras[0]
-            hint = difflib.get_close_matches(extra, allowed, n=1)
-            suggestion = f" (did you mean {hint[0]!r}?)" if hint else ""
+            close = difflib.get_close_matches(extra, allowed, n=1)
+            suggestion = f" (did you mean {close[0]!r}?)" if close else ""
             owner = f"{self.kind}" if not path else f"{self.kind} attribute {where}"
             return SchemaProblem(
                 path=(*path, extra),
@@ -106,25 +107,43 @@ class KindValidator:
         if keyword == "required":
             missing = str(error.message).split("'")[1] if "'" in error.message else error.message
             owner = self.kind if not path else f"{self.kind} attribute {where}"
-            return SchemaProblem(path=path, message=f"missing required attribute {missing!r} for {owner}", code="missing-attribute")
+            return SchemaProblem(
+                path=path,
+                message=f"missing required attribute {missing!r} for {owner}",
+                code="missing-attribute",
+            )
         if keyword == "type":
             expected = error.validator_value
-            names = [_TYPE_NAMES.get(t, t) for t in (expected if isinstance(expected, list) else [expected])]
+            types = expected if isinstance(expected, list) else [expected]
+            names = [_TYPE_NAMES.get(str(t), str(t)) for t in types]
             return SchemaProblem(
                 path=path,
                 message=f"{where} must be {' or '.join(names)}, not {_describe(value)}",
                 code="wrong-type",
             )
         if keyword == "enum":
-            options = ", ".join(json.dumps(v) for v in error.validator_value)
-            return SchemaProblem(path=path, message=f"{where} must be one of {options}; got {_describe(value)}", code="not-in-enum")
+            options = ", ".join(json.dumps(v) for v in list(error.validator_value))  # type: ignore[arg-type]
+            return SchemaProblem(
+                path=path,
+                message=f"{where} must be one of {options}; got {_describe(value)}",
+                code="not-in-enum",
+            )
         if keyword == "format":
-            fmt = error.validator_value
-            shape = {"date": "a date YYYY-MM-DD", "date-time": "an RFC 3339 date-time with an offset, such as 2026-11-02T03:00:00Z"}.get(fmt, fmt)
-            return SchemaProblem(path=path, message=f"{where} must be {shape} that exists; got {_describe(value)}", code="bad-format")
+            fmt = str(error.validator_value)
+            shape: str = {
+                "date": "a date YYYY-MM-DD",
+                "date-time": "an RFC 3339 date-time with an offset, such as 2026-11-02T03:00:00Z",
+            }.get(fmt, fmt)
+            return SchemaProblem(
+                path=path,
+                message=f"{where} must be {shape} that exists; got {_describe(value)}",
+                code="bad-format",
+            )
         if keyword == "pattern":
-            hint = _pattern_hint(error.schema)
-            return SchemaProblem(path=path, message=f"{where} must be {hint}; got {_describe(value)}", code="bad-format")
+            hint = _pattern_hint(schema)
+            return SchemaProblem(
+                path=path, message=f"{where} must be {hint}; got {_describe(value)}", code="bad-format"
+            )
         return SchemaProblem(path=path, message=f"{where}: {error.message}", code="schema")
 
 

@@ -68,7 +68,7 @@ class SourceMap:
         return self.positions.get(path)
 
 
-class _Loader(_BaseLoader):  # type: ignore[misc,valid-type]
+class _Loader(_BaseLoader):  # type: ignore[misc]
     """Composes nodes without YAML 1.1 implicit typing: we type plain scalars ourselves."""
 
     def resolve(self, kind: type, value: Any, implicit: Any) -> str:
@@ -111,7 +111,7 @@ class _Builder:
         self.budget -= 1
         if self.budget < 0:
             raise YamlError(
-                "too many nodes after alias expansion (a \"billion laughs\" document?)",
+                'too many nodes after alias expansion (a "billion laughs" document?)',
                 node.start_mark.line + 1,
                 node.start_mark.column + 1,
                 code="yaml-too-large",
@@ -193,9 +193,7 @@ def parse_yaml(text: str, *, record_depth: int = MAX_DEPTH) -> tuple[Any, Source
         problem = exc.problem or str(exc)
         if exc.context and "expected a single document" in exc.context:
             problem = "several YAML documents in one file; put one document per file"
-        raise YamlError(
-            problem, (mark.line + 1) if mark else 0, (mark.column + 1) if mark else 0
-        ) from None
+        raise YamlError(problem, (mark.line + 1) if mark else 0, (mark.column + 1) if mark else 0) from None
     except yaml.YAMLError as exc:
         raise YamlError(str(exc)) from None
     finally:

@@ -10,11 +10,21 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from typing import Any, Union
+from typing import Any
 
 COMPARISONS = ("eq", "ne", "lt", "le", "gt", "ge", "in", "not_in", "contains", "matches")
-SYMBOLS = {"eq": "==", "ne": "!=", "lt": "<", "le": "<=", "gt": ">", "ge": ">=",
-           "in": "in", "not_in": "not in", "contains": "contains", "matches": "matches"}
+SYMBOLS = {
+    "eq": "==",
+    "ne": "!=",
+    "lt": "<",
+    "le": "<=",
+    "gt": ">",
+    "ge": ">=",
+    "in": "in",
+    "not_in": "not in",
+    "contains": "contains",
+    "matches": "matches",
+}
 
 _DURATION_RE = re.compile(r"([0-9]+)([smhdw])\Z")
 _UNIT_SECONDS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}
@@ -33,6 +43,7 @@ def parse_duration(text: str) -> int:
 
 
 # ---- values ---------------------------------------------------------------------------
+
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Path:
@@ -72,7 +83,7 @@ class PathValue:
         return str(self.path)
 
 
-Value = Union[Literal, Param, PathValue]
+Value = Literal | Param | PathValue
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -84,6 +95,7 @@ class Count:
 
 
 # ---- conditions -----------------------------------------------------------------------
+
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class All:
@@ -175,22 +187,36 @@ class CronMaxGap:
     value: Value
 
 
-Condition = Union[All, Any_, Not, Compare, Exists, Age, Duration, Every, Some, Follow,
-                  Referrers, ExistsKind, CronMaxGap]
+Condition = (
+    All
+    | Any_
+    | Not
+    | Compare
+    | Exists
+    | Age
+    | Duration
+    | Every
+    | Some
+    | Follow
+    | Referrers
+    | ExistsKind
+    | CronMaxGap
+)
 LEAVES = (Compare, Exists, Age, Duration, Every, Some, Follow, Referrers, ExistsKind, CronMaxGap)
 AT_LEAST_ONE = Count(op="ge", value=Literal(value=1))
 
 
 # ---- parsing --------------------------------------------------------------------------
 
+
 def parse_path(text: str) -> Path:
     if not isinstance(text, str) or not text:
         raise ConditionError(f"a path must be a non-empty string, not {text!r}")
     scope = "self"
     if text.startswith("$outer"):
-        scope, text = "outer", text[len("$outer"):].lstrip(".")
+        scope, text = "outer", text[len("$outer") :].lstrip(".")
     elif text.startswith("$root"):
-        scope, text = "root", text[len("$root"):].lstrip(".")
+        scope, text = "root", text[len("$root") :].lstrip(".")
     if text in ("", "@"):
         return Path(parts=(), scope=scope)
     parts = tuple(text.split("."))
@@ -217,7 +243,9 @@ def parse_value(raw: Any, *, duration: bool = False) -> Value:
 def _single_op(raw: dict[str, Any], allowed: tuple[str, ...], context: str) -> tuple[str, Any]:
     ops = [k for k in raw if k in allowed]
     if len(ops) != 1:
-        raise ConditionError(f"{context} needs exactly one operator of {', '.join(allowed)}; got {sorted(raw)}")
+        raise ConditionError(
+            f"{context} needs exactly one operator of {', '.join(allowed)}; got {sorted(raw)}"
+        )
     return ops[0], raw[ops[0]]
 
 
@@ -242,8 +270,12 @@ def parse_condition(raw: Any) -> Condition:
         return Not(item=parse_condition(raw["not"]))
     if "every" in raw or "some" in raw or "follow" in raw:
         key = "every" if "every" in raw else "some" if "some" in raw else "follow"
-        node = {"every": Every, "some": Some, "follow": Follow}[key]
-        return node(path=parse_path(raw[key]), satisfy=parse_condition(raw["satisfy"]))
+        path, satisfy = parse_path(raw[key]), parse_condition(raw["satisfy"])
+        if key == "every":
+            return Every(path=path, satisfy=satisfy)
+        if key == "some":
+            return Some(path=path, satisfy=satisfy)
+        return Follow(path=path, satisfy=satisfy)
     if "referrers" in raw:
         spec = raw["referrers"]
         via = spec["via"]
@@ -260,12 +292,14 @@ def parse_condition(raw: Any) -> Condition:
     if "duration" in raw:
         start, end = raw["duration"]
         op, value = _single_op(raw, COMPARISONS[:6], "duration")
-        return Duration(start=parse_path(start), end=parse_path(end), op=op,
-                        value=parse_value(value, duration=True))
+        return Duration(
+            start=parse_path(start), end=parse_path(end), op=op, value=parse_value(value, duration=True)
+        )
     if "cron_max_gap" in raw:
         op, value = _single_op(raw, COMPARISONS[:6], "cron_max_gap")
-        return CronMaxGap(path=parse_path(raw["cron_max_gap"]), op=op,
-                          value=parse_value(value, duration=True))
+        return CronMaxGap(
+            path=parse_path(raw["cron_max_gap"]), op=op, value=parse_value(value, duration=True)
+        )
     if "path" in raw:
         path = parse_path(raw["path"])
         if "exists" in raw:

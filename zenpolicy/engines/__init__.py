@@ -1,0 +1,1 @@
+"""Evaluation engines: native (Python closures) and OPA (Rego)."""

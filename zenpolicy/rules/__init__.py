@@ -1,0 +1,1 @@
+"""The rule language: parsing, parameters, time, schedules, messages, examples."""

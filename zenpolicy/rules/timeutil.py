@@ -1,0 +1,109 @@
+"""Dates, date-times and durations, as the rule language defines them (docs/rules.md).
+
+Ages and durations are whole seconds, rounded down. A `date` value's age counts whole
+days from the as_of date; a `date-time` value's age is measured from the as_of instant.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from dataclasses import dataclass
+from functools import lru_cache
+
+from zenpolicy.errors import UsageError
+
+_DATE_RE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}\Z")
+_UTC = dt.UTC
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class AsOf:
+    """The evaluation moment."""
+
+    text: str
+    """As given (`2026-11-26` or an RFC 3339 date-time)."""
+    instant: dt.datetime
+    """Timezone-aware; a date means T00:00:00Z of that day."""
+    date: dt.date
+    """The UTC date of `instant`."""
+
+    def iso(self) -> str:
+        return self.instant.strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def parse_as_of(text: str) -> AsOf:
+    if _DATE_RE.match(text):
+        try:
+            day = dt.date.fromisoformat(text)
+        except ValueError:
+            raise UsageError(f"--as-of {text!r} is not a valid date (YYYY-MM-DD)") from None
+        return AsOf(text=text, instant=dt.datetime(day.year, day.month, day.day, tzinfo=_UTC), date=day)
+    moment = parse_datetime(text)
+    if moment is None:
+        raise UsageError(
+            f"--as-of {text!r} is not a date (YYYY-MM-DD) or an RFC 3339 date-time with an offset"
+        )
+    moment = moment.astimezone(_UTC)
+    return AsOf(text=text, instant=moment, date=moment.date())
+
+
+def today() -> str:
+    return dt.datetime.now(_UTC).date().isoformat()
+
+
+@lru_cache(maxsize=65536)
+def parse_date(value: str) -> dt.date | None:
+    if not _DATE_RE.match(value):
+        return None
+    try:
+        return dt.date.fromisoformat(value)
+    except ValueError:
+        return None
+
+
+@lru_cache(maxsize=65536)
+def parse_datetime(value: str) -> dt.datetime | None:
+    """An RFC 3339 date-time with an offset (`Z` or `+02:00`); None otherwise."""
+    if len(value) < 20 or value[10] not in "Tt":
+        return None
+    try:
+        moment = dt.datetime.fromisoformat(value.replace("z", "Z"))
+    except ValueError:
+        return None
+    return moment if moment.tzinfo is not None else None
+
+
+def age_seconds(value: object, as_of: AsOf) -> int | None:
+    """`as_of - value` in whole seconds, or None when value is no date or date-time."""
+    if not isinstance(value, str):
+        return None
+    day = parse_date(value)
+    if day is not None:
+        return (as_of.date - day).days * 86400
+    moment = parse_datetime(value)
+    if moment is None:
+        return None
+    return _floor_seconds(as_of.instant - moment)
+
+
+def instant(value: object) -> dt.datetime | None:
+    """A date-time, or a date taken as its T00:00:00Z."""
+    if not isinstance(value, str):
+        return None
+    day = parse_date(value)
+    if day is not None:
+        return dt.datetime(day.year, day.month, day.day, tzinfo=_UTC)
+    return parse_datetime(value)
+
+
+def duration_seconds(start: object, end: object) -> int | None:
+    a, b = instant(start), instant(end)
+    if a is None or b is None:
+        return None
+    return _floor_seconds(b - a)
+
+
+def _floor_seconds(delta: dt.timedelta) -> int:
+    # timedelta keeps microseconds exactly: floor division avoids float rounding.
+    return delta // dt.timedelta(seconds=1)
