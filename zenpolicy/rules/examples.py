@@ -18,7 +18,7 @@ from zenpolicy.inventory.loader import Document
 from zenpolicy.inventory.model import Inventory
 from zenpolicy.inventory.yaml12 import SourceMap
 from zenpolicy.model import Finding
-from zenpolicy.rules.model import INVENTORY, Example, ParamSpec, Rule
+from zenpolicy.rules.model import Example, ParamSpec, Rule
 from zenpolicy.rules.params import resolve_params
 from zenpolicy.rules.timeutil import parse_as_of
 
@@ -51,7 +51,9 @@ def example_inventory(rule: Rule, example: Example) -> tuple[Inventory | None, l
 
 
 def subject_status(rule: Rule, example: Example, findings: Sequence[Finding]) -> str:
-    subject = INVENTORY_ADDRESS if rule.resource == INVENTORY else example.subject
+    # Without a subject, the example is about the inventory: an organisation-wide rule,
+    # or a kind rule with nothing in scope (its not_applicable finding).
+    subject = example.subject or INVENTORY_ADDRESS
     for f in findings:
         if f.address == subject:
             return str(f.status)
@@ -71,8 +73,6 @@ def run_example(rule: Rule, example: Example, params: dict[str, ParamSpec]) -> E
             location=str(rule.source),
         )
 
-    if rule.resource != INVENTORY and not example.subject:
-        return result("invalid", "the example has no subject")
     inventory, problems = example_inventory(rule, example)
     if inventory is None:
         return result("invalid", "invalid example inventory: " + "; ".join(problems))
@@ -87,7 +87,7 @@ def run_example(rule: Rule, example: Example, params: dict[str, ParamSpec]) -> E
     status = subject_status(rule, example, findings)
     detail = ""
     if status != example.expect:
-        subject = [f for f in findings if f.address in (example.subject, INVENTORY_ADDRESS)]
+        subject = [f for f in findings if f.address == (example.subject or INVENTORY_ADDRESS)]
         detail = f"expected {example.expect}, got {status}" + (f": {subject[0].message}" if subject else "")
     return result(status, detail)
 

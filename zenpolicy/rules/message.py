@@ -11,14 +11,15 @@ from collections.abc import Mapping, Sequence
 from functools import lru_cache
 from typing import Any
 
-from jinja2 import Template, Undefined
+from jinja2 import ChainableUndefined, Template
 from jinja2.sandbox import ImmutableSandboxedEnvironment
 
 from zenpolicy.model import Check
 
 
-class _Shown(Undefined):
-    """An absent value in a message reads `(none)`."""
+class _Shown(ChainableUndefined):
+    """An absent value in a message reads `(none)`, however deep the path into it
+    (`resource.password_hashing.algorithm` when there is no `password_hashing`)."""
 
     def __str__(self) -> str:
         return "(none)"

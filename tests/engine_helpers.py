@@ -1,0 +1,60 @@
+"""Building small inventories and rules in memory, for engine tests."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from zenpolicy.engines.native import evaluate
+from zenpolicy.inventory.build import collect_resources, link, schema_problems
+from zenpolicy.inventory.loader import Document
+from zenpolicy.inventory.model import Inventory
+from zenpolicy.inventory.yaml12 import parse_yaml
+from zenpolicy.model import Clause, Finding, Location, Severity
+from zenpolicy.rules import ast
+from zenpolicy.rules.model import Rule
+from zenpolicy.rules.timeutil import parse_as_of
+
+
+def inventory_from_yaml(text: str, path: str = "inv.yaml") -> Inventory:
+    """A validated inventory from one YAML text; fails the test on any problem."""
+    value, smap = parse_yaml(text)
+    doc = Document(path=path, value=value, source_map=smap, sha256="")
+    resources, problems = collect_resources([doc])
+    problems += schema_problems(resources)
+    inv, more = link(resources, Location(path="inv"))
+    problems += more
+    assert not problems, [str(p) for p in problems]
+    return inv
+
+
+def make_rule(
+    resource: str,
+    require: dict[str, Any],
+    where: dict[str, Any] | None = None,
+    message: str = "failed: {{ address }}",
+    rule_id: str = "T-01",
+) -> Rule:
+    return Rule(
+        id=rule_id,
+        control="TEST",
+        title="Test rule",
+        description="d",
+        severity=Severity.HIGH,
+        domain="test",
+        resource=resource,
+        where=None if where is None else ast.parse_condition(where),
+        require=ast.parse_condition(require),
+        message=message,
+        clause=Clause(source="seed", ref="III-G§1", text="t"),
+        frameworks={},
+        params=(),
+        remediation="fix",
+        examples=(),
+        source=Location(path="rule.yaml", line=1, column=1),
+    )
+
+
+def run(rule: Rule, inv: Inventory, as_of: str = "2026-11-26", **params: Any) -> dict[str, Finding]:
+    """Findings by address."""
+    findings = evaluate([rule], inv, as_of=parse_as_of(as_of), params=params)
+    return {f.address: f for f in findings}

@@ -1,0 +1,256 @@
+"""The native engine's semantics, as docs/rules.md states them."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from engine_helpers import inventory_from_yaml, make_rule, run
+
+from zenpolicy.engines.compile import compare
+from zenpolicy.model import Location, Status
+from zenpolicy.rules.schedule import cron_max_gap
+
+ACCOUNTS = """\
+system:
+  o365: {{type: identity_provider}}
+account:
+  a:
+    system: system.o365
+    type: human
+    status: active
+    password_changed_on: "{date}"
+"""
+
+
+@pytest.mark.parametrize(
+    ("op", "actual", "expected", "result"),
+    [
+        ("eq", "x", "x", True),
+        ("eq", 1, 1.0, True),
+        ("eq", True, 1, False),  # booleans are not numbers
+        ("eq", 1, "1", False),  # no coercion
+        ("eq", None, None, False),  # absent is never equal, not even to null
+        ("ne", "x", "y", True),
+        ("ne", None, "y", False),  # absent: false whatever the operator
+        ("lt", 1, 2, True),
+        ("lt", "1.2", "1.3", True),
+        ("lt", 1, "2", False),  # mismatched types: false
+        ("ge", True, 0, False),
+        ("in", "b", ["a", "b"], True),
+        ("in", "c", ["a", "b"], False),
+        ("not_in", "c", ["a", "b"], True),
+        ("not_in", None, ["a"], False),
+        ("contains", ["hosting", "backup"], "backup", True),
+        ("contains", "backup", "backup", False),  # not a list
+        ("matches", "web-01", "^web-[0-9]+$", True),
+        ("matches", "xweb-01", "^web", False),
+        ("matches", 5, "5", False),
+    ],
+)
+def test_comparison_semantics(op: str, actual: Any, expected: Any, result: bool) -> None:
+    assert compare(op, actual, expected) is result
+
+
+@pytest.mark.parametrize(("date", "status"), [("2026-10-26", Status.PASS), ("2026-10-25", Status.FAIL)])
+def test_age_boundary_in_whole_days(date: str, status: Status) -> None:
+    # 2026-10-26 is 31 days before 2026-11-26: a monthly rotation of 31d passes; 32 fails.
+    inv = inventory_from_yaml(ACCOUNTS.format(date=date))
+    rule = make_rule("account", {"age": "password_changed_on", "le": "31d"})
+    finding = run(rule, inv)["account.a"]
+    assert finding.status is status
+    days = 31 if status is Status.PASS else 32
+    assert finding.evidence[0].actual == days * 86400
+    assert finding.evidence[0].expected == 31 * 86400
+    assert finding.evidence[0].test == "age(password_changed_on) <= 31d"
+
+
+def test_failing_finding_points_at_the_attribute_and_renders_the_message() -> None:
+    inv = inventory_from_yaml(ACCOUNTS.format(date="2026-01-01"))
+    rule = make_rule(
+        "account",
+        {"age": "password_changed_on", "le": {"param": "rotation"}},
+        message="changed on {{ resource.password_changed_on }}, limit {{ params.rotation }}",
+    )
+    finding = run(rule, inv, rotation=31 * 86400)["account.a"]
+    assert finding.status is Status.FAIL
+    assert finding.location == Location(path="inv.yaml", line=8, column=5)
+    assert finding.message == "changed on 2026-01-01, limit 2678400"
+
+
+def test_absent_attribute_fails_and_not_makes_it_true() -> None:
+    inv = inventory_from_yaml(ACCOUNTS.format(date="2026-11-01"))
+    assert (
+        run(make_rule("account", {"path": "mfa_enabled", "eq": True}), inv)["account.a"].status is Status.FAIL
+    )
+    assert (
+        run(make_rule("account", {"path": "mfa_enabled", "ne": True}), inv)["account.a"].status is Status.FAIL
+    )
+    negated = make_rule("account", {"not": {"path": "mfa_enabled", "eq": True}})
+    assert run(negated, inv)["account.a"].status is Status.PASS
+    exists = make_rule("account", {"path": "mfa_enabled", "exists": False})
+    assert run(exists, inv)["account.a"].status is Status.PASS
+
+
+BREACH = """\
+incident:
+  i1: {{identifier: INC-1, detected_at: "2026-11-01T08:00:00Z", status: closed}}
+breach:
+  b1:
+    incident: incident.i1
+    personal_data: true
+    discovered_at: "2026-11-01T08:00:00Z"
+    client_notified_at: "{notified}"
+"""
+
+
+@pytest.mark.parametrize(
+    ("notified", "status"),
+    [
+        ("2026-11-04T08:00:00Z", Status.PASS),  # exactly 72h
+        ("2026-11-04T08:00:00.999Z", Status.PASS),  # 72h and a fraction: whole seconds, rounded down
+        ("2026-11-04T08:00:01Z", Status.FAIL),
+        ("2026-11-04T09:00:00+01:00", Status.PASS),  # offsets count
+        ("2026-11-04T09:00:00Z", Status.FAIL),  # 73h
+    ],
+)
+def test_duration_between_two_datetimes(notified: str, status: Status) -> None:
+    inv = inventory_from_yaml(BREACH.format(notified=notified))
+    rule = make_rule("breach", {"duration": ["discovered_at", "client_notified_at"], "le": "72h"})
+    assert run(rule, inv)["breach.b1"].status is status
+
+
+@pytest.mark.parametrize(
+    ("expr", "hours"),
+    [
+        ("0 2 * * *", 24),
+        ("0 2 */2 * *", 48),
+        ("0 3 * * 0", 168),
+        ("30 1,13 * * *", 12),
+        ("0 2 * * 1-5", 72),  # Friday to Monday
+        ("0 2 1 * *", 744),  # the longest month
+        ("0 4 29 2 *", 1461 * 24),  # leap days only
+    ],
+)
+def test_cron_max_gap(expr: str, hours: int) -> None:
+    assert cron_max_gap(expr) == hours * 3600
+
+
+ESTATE = """\
+server:
+  web-01: {provider: ovh, country: FR, roles: [hosting]}
+  bkp-01: {provider: ovh, country: FR, roles: [backup]}
+backup_schedule:
+  web-full: {source: server.web-01, target: server.bkp-01, type: full, schedule: "0 3 * * 0"}
+  web-incr: {source: server.web-01, target: server.bkp-01, type: incremental, schedule: "0 2 */2 * *"}
+backup_run:
+"""
+
+
+def _estate(full_runs: int) -> str:
+    runs = "".join(
+        f'  r{i}: {{schedule: backup_schedule.web-full, type: full, started_at: "2026-11-{i + 1:02d}T03:00:00Z", status: success}}\n'
+        for i in range(full_runs)
+    )
+    return (
+        ESTATE
+        + runs
+        + '  bad: {schedule: backup_schedule.web-full, type: full, started_at: "2026-11-20T03:00:00Z", status: failed}\n'
+    )
+
+
+@pytest.mark.parametrize(("runs", "status"), [(5, Status.FAIL), (6, Status.PASS)])
+def test_referrers_through_a_chain_count_with_a_window(runs: int, status: Status) -> None:
+    inv = inventory_from_yaml(_estate(runs))
+    rule = make_rule(
+        "server",
+        {
+            "referrers": {"kind": "backup_run", "via": ["schedule", "source"]},
+            "where": {"all": [{"path": "status", "eq": "success"}, {"age": "started_at", "le": "30d"}]},
+            "count": {"ge": 6},
+        },
+        where={"path": "roles", "contains": "hosting"},
+    )
+    findings = run(rule, inv)
+    assert set(findings) == {"server.web-01"}  # the backup server is out of scope
+    assert findings["server.web-01"].status is status
+    assert findings["server.web-01"].evidence[0].actual == runs
+
+
+def test_referrers_with_a_schedule_gap() -> None:
+    inv = inventory_from_yaml(_estate(1))
+    rule = make_rule(
+        "server",
+        {
+            "referrers": {"kind": "backup_schedule", "via": "source"},
+            "where": {
+                "all": [{"path": "type", "eq": "incremental"}, {"cron_max_gap": "schedule", "le": "24h"}]
+            },
+        },
+        where={"path": "roles", "contains": "hosting"},
+    )
+    assert run(rule, inv)["server.web-01"].status is Status.FAIL  # every two days only
+
+
+def test_follow_outer_and_root_scopes() -> None:
+    inv = inventory_from_yaml(_estate(1))
+    distinct = make_rule(
+        "backup_schedule",
+        {
+            "all": [
+                {"path": "target", "ne": {"path": "source"}},
+                {
+                    "follow": "target",
+                    "satisfy": {"every": "roles", "satisfy": {"path": "@", "ne": "hosting"}},
+                },
+                {"follow": "source", "satisfy": {"path": "$outer.type", "in": ["full", "incremental"]}},
+            ]
+        },
+    )
+    findings = run(distinct, inv)
+    assert findings["backup_schedule.web-full"].status is Status.PASS
+    assert [c.actual for c in findings["backup_schedule.web-full"].evidence] == ["server.bkp-01", 1, 1]
+    root = make_rule(
+        "backup_run", {"follow": "schedule", "satisfy": {"path": "type", "eq": {"path": "$root.type"}}}
+    )
+    assert run(root, inv)["backup_run.r0"].status is Status.PASS
+
+
+def test_every_and_some_count_items_in_evidence() -> None:
+    inv = inventory_from_yaml(_estate(0))
+    rule = make_rule("server", {"some": "roles", "satisfy": {"path": "@", "eq": "backup"}})
+    findings = run(rule, inv)
+    assert findings["server.bkp-01"].status is Status.PASS
+    assert findings["server.web-01"].status is Status.FAIL
+    assert (findings["server.web-01"].evidence[0].actual, findings["server.web-01"].evidence[0].expected) == (
+        0,
+        1,
+    )
+
+
+def test_no_candidate_is_one_not_applicable_finding_at_the_inventory() -> None:
+    inv = inventory_from_yaml(_estate(0))
+    findings = run(make_rule("breach", {"path": "personal_data", "eq": True}), inv)
+    assert list(findings) == ["inventory"]
+    assert findings["inventory"].status is Status.NOT_APPLICABLE
+    assert findings["inventory"].location == Location(path="inv")
+
+
+def test_an_exception_is_an_error_finding_and_the_run_goes_on() -> None:
+    # cron_max_gap on an attribute that is not a cron expression cannot be evaluated.
+    inv = inventory_from_yaml(_estate(0))
+    rule = make_rule("server", {"cron_max_gap": "provider", "le": "24h"})
+    findings = run(rule, inv)
+    assert {f.status for f in findings.values()} == {Status.ERROR}
+    assert findings["server.web-01"].message.startswith("rule could not be evaluated: ")
+
+
+def test_inventory_rule_counts_resources() -> None:
+    inv = inventory_from_yaml(_estate(0))
+    rule = make_rule(
+        "inventory",
+        {"exists": {"kind": "server", "where": {"path": "roles", "contains": "backup"}}, "count": {"ge": 1}},
+    )
+    finding = run(rule, inv)["inventory"]
+    assert finding.status is Status.PASS
+    assert finding.evidence[0].actual == 1
