@@ -1,0 +1,149 @@
+"""The terminal report, for the person who has to fix things.
+
+What needs action comes first (errors, then failures), grouped by domain so one owner
+reads one block, each finding on one line that editors and terminals can open
+(`file:line:col`), with its fix just below. Passing and not-applicable findings are only
+counted unless `--verbose`. The last two lines say what was checked and with which
+parameters, so a pasted output is reproducible.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+import click
+
+from zenpolicy.model import Finding, Report, Severity, Status
+
+if TYPE_CHECKING:
+    from zenpolicy.formats import RenderOptions
+
+_SEVERITY_COLOURS: dict[Severity, dict[str, Any]] = {
+    Severity.CRITICAL: {"fg": "red", "bold": True},
+    Severity.HIGH: {"fg": "red"},
+    Severity.MEDIUM: {"fg": "yellow"},
+    Severity.LOW: {"fg": "cyan"},
+    Severity.INFO: {},
+}
+
+
+class _Styler:
+    def __init__(self, color: bool) -> None:
+        self.color = color
+
+    def __call__(self, text: str, **style: Any) -> str:
+        return click.style(text, **style) if self.color and style else text
+
+
+def _columns(findings: list[Finding]) -> tuple[int, int]:
+    """Widths of the location and rule columns, so messages line up."""
+    loc = max((len(str(f.location)) for f in findings), default=0)
+    rule = max((len(f.rule_id) for f in findings), default=0)
+    return loc, rule
+
+
+def _actionable(report: Report, style: _Styler) -> list[str]:
+    todo = [f for f in report.findings if f.status in (Status.ERROR, Status.FAIL)]
+    if not todo:
+        return []
+    info = {r.id: r for r in report.rules}
+    loc_w, rule_w = _columns(todo)
+    # Domains in order of their worst finding (findings are already sorted worst first).
+    groups: dict[str, list[Finding]] = {}
+    for f in todo:
+        rule = info.get(f.rule_id)
+        groups.setdefault(rule.domain if rule else "other", []).append(f)
+    lines: list[str] = []
+    for domain, items in groups.items():
+        n_fail = sum(f.status is Status.FAIL for f in items)
+        n_err = len(items) - n_fail
+        counts = ", ".join(p for p in (_plural(n_fail, "failing"), _plural(n_err, "error")) if p)
+        lines.append(style(f"{domain} ({counts})", bold=True))
+        for f in items:
+            if f.status is Status.ERROR:
+                level = style("error", fg="magenta", bold=True)
+                pad = " " * (8 - len("error"))
+            else:
+                level = style(str(f.severity), **_SEVERITY_COLOURS[f.severity])
+                pad = " " * (8 - len(str(f.severity)))
+            lines.append(
+                f"  {f.location!s:<{loc_w}}  {style(f.rule_id.ljust(rule_w), bold=True)}  "
+                f"{level}{pad}  {f.message}".rstrip()
+            )
+            rule = info.get(f.rule_id)
+            if f.status is Status.ERROR:
+                lines.append(style("      the rule could not be evaluated on this resource", dim=True))
+            elif rule is not None and rule.remediation:
+                lines.append(f"      {style('fix:', dim=True)} {rule.remediation}")
+        lines.append("")
+    return lines
+
+
+def _plural(n: int, word: str) -> str:
+    if n == 0:
+        return ""
+    if word == "error":
+        return f"{n} error{'s' if n != 1 else ''}"
+    return f"{n} {word}"
+
+
+def _verbose(report: Report, style: _Styler) -> list[str]:
+    lines: list[str] = []
+    passing = [f for f in report.findings if f.status is Status.PASS]
+    if passing:
+        loc_w, rule_w = _columns(passing)
+        lines.append(style(f"passing ({len(passing)})", bold=True))
+        for f in passing:
+            lines.append(f"  {f.location!s:<{loc_w}}  {f.rule_id:<{rule_w}}  {f.address}".rstrip())
+        lines.append("")
+    not_applicable = [f for f in report.findings if f.status is Status.NOT_APPLICABLE]
+    if not_applicable:
+        rule_w = max(len(f.rule_id) for f in not_applicable)
+        lines.append(style(f"not applicable ({len(not_applicable)})", bold=True))
+        for f in not_applicable:
+            lines.append(f"  {f.rule_id:<{rule_w}}  {f.message}".rstrip())
+        lines.append("")
+    return lines
+
+
+def summary_line(report: Report) -> str:
+    counts = report.counts()
+    resources = len({f.address for f in report.findings if f.address != "inventory"})
+    return (
+        f"{counts['fail']} failing, {counts['error']} errors, {counts['pass']} passing, "
+        f"{counts['not_applicable']} not applicable; {len(report.rules)} rules on {resources} "
+        f"resources; as of {report.as_of}; engine {report.engine}"
+    )
+
+
+def params_line(params: dict[str, Any]) -> str:
+    shown = " ".join(f"{name}={_show(value)}" for name, value in sorted(params.items()))
+    return f"params: {shown or '(none)'}"
+
+
+def _show(value: Any) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return str(value)
+
+
+def render(report: Report, options: RenderOptions) -> str:
+    style = _Styler(options.color)
+    lines = _actionable(report, style)
+    if options.verbose:
+        lines += _verbose(report, style)
+    counts = report.counts()
+    summary = summary_line(report)
+    if counts["error"]:
+        summary = style(summary, fg="magenta", bold=True)
+    elif counts["fail"]:
+        summary = style(summary, fg="red", bold=True)
+    else:
+        summary = style(summary, fg="green", bold=True)
+    lines.append(summary)
+    if not options.verbose and (counts["pass"] or counts["not_applicable"]):
+        lines.append(style("(passing and not-applicable findings are listed with --verbose)", dim=True))
+    lines.append(params_line(report.params))
+    if report.generated_at is not None:
+        lines.append(f"generated at {report.generated_at}")
+    return "\n".join(lines) + "\n"
