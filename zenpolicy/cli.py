@@ -151,7 +151,7 @@ def opa_options(ctx: click.Context, engine: str, kw: dict[str, Any]) -> OpaOptio
         given = [n for n in OPA_ONLY if ctx.get_parameter_source(n) is ParameterSource.COMMANDLINE]
         if given:
             flags = ", ".join("--" + n.replace("_", "-") for n in given)
-            raise UsageError(f"{flags} only apply with --engine opa")
+            raise UsageError(f"{flags} need{'s' if len(given) == 1 else ''} --engine opa")
         return None
     if not kw["opa_url"]:
         raise UsageError("--engine opa needs --opa-url URL (or ZENPOLICY_OPA_URL)")

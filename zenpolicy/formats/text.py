@@ -82,9 +82,7 @@ def _actionable(report: Report, style: _Styler) -> list[str]:
 def _plural(n: int, word: str) -> str:
     if n == 0:
         return ""
-    if word == "error":
-        return f"{n} error{'s' if n != 1 else ''}"
-    return f"{n} {word}"
+    return _n(n, "error") if word == "error" else f"{n} {word}"
 
 
 def _verbose(report: Report, style: _Styler) -> list[str]:
@@ -110,10 +108,14 @@ def summary_line(report: Report) -> str:
     counts = report.counts()
     resources = len({f.address for f in report.findings if f.address != "inventory"})
     return (
-        f"{counts['fail']} failing, {counts['error']} errors, {counts['pass']} passing, "
-        f"{counts['not_applicable']} not applicable; {len(report.rules)} rules on {resources} "
-        f"resources; as of {report.as_of}; engine {report.engine}"
+        f"{counts['fail']} failing, {_n(counts['error'], 'error')}, {counts['pass']} passing, "
+        f"{counts['not_applicable']} not applicable; {_n(len(report.rules), 'rule')} on "
+        f"{_n(resources, 'resource')}; as of {report.as_of}; engine {report.engine}"
     )
+
+
+def _n(count: int, noun: str) -> str:
+    return f"{count} {noun}{'' if count == 1 else 's'}"
 
 
 def params_line(params: dict[str, Any]) -> str:

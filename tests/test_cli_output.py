@@ -1,0 +1,161 @@
+"""Where reports go: atomic files, and colour only for a person at a terminal."""
+
+from __future__ import annotations
+
+import os
+import re
+import stat
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+from click.testing import CliRunner
+
+from zenpolicy import cli as cli_module
+from zenpolicy.formats import FORMATS, RenderOptions
+from zenpolicy.model import Report
+from zenpolicy.output import OutputError, write_atomic
+
+ROOT = Path(__file__).parents[1]
+ANSI = re.compile(rb"\x1b\[[0-9;]*m")
+
+
+# ---- atomic writes ----------------------------------------------------------------------
+
+
+def test_write_atomic_replaces_and_keeps_mode(tmp_path: Path) -> None:
+    target = tmp_path / "r.json"
+    target.write_text("old", encoding="utf-8")
+    target.chmod(0o640)
+    write_atomic(target, "new ✓\n")
+    assert target.read_text(encoding="utf-8") == "new ✓\n"
+    assert stat.S_IMODE(target.stat().st_mode) == 0o640
+    assert os.listdir(tmp_path) == ["r.json"]
+
+
+def test_write_atomic_new_file_is_readable_like_open(tmp_path: Path) -> None:
+    umask = os.umask(0o022)
+    try:
+        write_atomic(tmp_path / "r.txt", "x")
+    finally:
+        os.umask(umask)
+    assert stat.S_IMODE((tmp_path / "r.txt").stat().st_mode) == 0o644
+
+
+def test_failed_replace_leaves_the_old_file_and_no_temporary(tmp_path: Path, monkeypatch: Any) -> None:
+    target = tmp_path / "r.json"
+    target.write_text("old", encoding="utf-8")
+
+    def refuse(src: Any, dst: Any) -> None:
+        raise PermissionError(13, "Permission denied")
+
+    monkeypatch.setattr(os, "replace", refuse)
+    with pytest.raises(OutputError, match=r"cannot write .*r\.json: Permission denied"):
+        write_atomic(target, "new")
+    assert target.read_text(encoding="utf-8") == "old"
+    assert os.listdir(tmp_path) == ["r.json"]
+
+
+def test_rendering_failure_writes_nothing(tmp_path: Path, monkeypatch: Any) -> None:
+    """The report is rendered completely before the file is touched."""
+
+    def broken(report: Report, options: RenderOptions) -> str:
+        raise RuntimeError("renderer bug")
+
+    monkeypatch.setitem(FORMATS, "json", broken)
+    monkeypatch.chdir(ROOT)
+    target = tmp_path / "r.json"
+    result = CliRunner().invoke(
+        cli_module.cli, ["check", "inventory", "--select", "AUTH-02", "--format", "json", "-o", str(target)]
+    )
+    assert result.exit_code == 3
+    assert result.stderr == (
+        "zenpolicy: error: unexpected RuntimeError: renderer bug (set ZENPOLICY_DEBUG=1 for the traceback)\n"
+    )
+    assert not target.exists()
+    assert os.listdir(tmp_path) == []
+
+
+# ---- colour -----------------------------------------------------------------------------
+
+
+def run_in_pty(args: list[str], env: dict[str, str]) -> bytes:
+    """Run the CLI with a pseudo-terminal as stdout, as a person at a terminal would."""
+    import pty
+
+    master, slave = pty.openpty()
+    full_env = {k: v for k, v in os.environ.items() if k not in ("NO_COLOR", "TERM")}
+    full_env.update(env)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "zenpolicy", *args], cwd=ROOT, env=full_env, stdout=slave, stderr=slave
+    )
+    os.close(slave)
+    out = b""
+    while True:
+        try:
+            chunk = os.read(master, 65536)
+        except OSError:  # EIO: the child closed the terminal
+            break
+        if not chunk:
+            break
+        out += chunk
+    proc.wait(timeout=600)
+    os.close(master)
+    assert b"Traceback" not in out
+    return out
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="pseudo-terminals are POSIX")
+@pytest.mark.parametrize(
+    ("extra", "env", "coloured"),
+    [
+        ([], {}, True),
+        ([], {"NO_COLOR": "1"}, False),
+        ([], {"NO_COLOR": ""}, False),  # any value, even empty, turns colour off
+        (["--format", "json"], {}, False),
+    ],
+)
+def test_colour_on_a_terminal_only_without_no_color(
+    extra: list[str], env: dict[str, str], coloured: bool
+) -> None:
+    out = run_in_pty(["check", "inventory", *extra], env)
+    assert b"params: " in out or b'"params"' in out
+    assert bool(ANSI.search(out)) is coloured
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="pseudo-terminals are POSIX")
+def test_output_file_has_no_colour_even_from_a_terminal(tmp_path: Path) -> None:
+    run_in_pty(["check", "inventory", "--output", str(tmp_path / "r.txt")], {})
+    assert not ANSI.search((tmp_path / "r.txt").read_bytes())
+
+
+def test_no_colour_when_piped() -> None:
+    proc = subprocess.run(
+        [sys.executable, "-m", "zenpolicy", "check", "inventory", "--verbose"],
+        cwd=ROOT,
+        env={k: v for k, v in os.environ.items() if k != "NO_COLOR"},
+        capture_output=True,
+        check=False,
+        timeout=600,
+    )
+    assert proc.returncode == 1
+    assert b"passing (" in proc.stdout
+    assert not ANSI.search(proc.stdout + proc.stderr)
+
+
+@pytest.mark.parametrize(
+    ("env", "isatty", "expected"),
+    [({}, True, True), ({}, False, False), ({"NO_COLOR": "x"}, True, False), ({"NO_COLOR": ""}, True, False)],
+)
+def test_use_color(monkeypatch: Any, env: dict[str, str], isatty: bool, expected: bool) -> None:
+    monkeypatch.delenv("NO_COLOR", raising=False)
+    for k, v in env.items():
+        monkeypatch.setenv(k, v)
+
+    class Stream:
+        def isatty(self) -> bool:
+            return isatty
+
+    assert cli_module.use_color(Stream()) is expected
