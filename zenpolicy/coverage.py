@@ -23,10 +23,11 @@ from typing import Any
 from zenpolicy.errors import InputError
 from zenpolicy.inventory.loader import LoadError, load_file
 from zenpolicy.model import Location, Problem
+from zenpolicy.rules import ast
 from zenpolicy.rules.model import Rule
 
 ATTESTATION_KIND = "attestation"
-"""Rules on this resource kind check a human statement, not a fact: shown apart."""
+"""Rules reading this resource kind check a human statement, not a fact: shown apart."""
 
 _MIN_SHARE = 0.5
 """Fallback match: at least half of the quote's words must be in the clause."""
@@ -140,8 +141,21 @@ def _norm_ref(ref: str) -> str:
 
 
 def rule_refs(rule: Rule) -> tuple[str, ...]:
-    """A rule's clause refs: `III-G§10, III-S§6` cites two."""
-    return tuple(_norm_ref(r) for r in re.split(r"[,;]", rule.clause.ref) if r.strip())
+    """A rule's clause refs: `III-G§10, III-S§6` cites two; a remark in parentheses, as
+    in CONTROLS.md's `III-S§4 (evidence)`, is not part of the ref."""
+    refs = re.sub(r"\([^)]*\)", "", rule.clause.ref)
+    return tuple(_norm_ref(r) for r in re.split(r"[,;]", refs) if r.strip())
+
+
+def is_attestation(rule: Rule) -> bool:
+    """A rule on attestations, or one requiring that an attestation exists (the usual
+    form: `resource: inventory` with `exists: {kind: attestation, ...}`)."""
+    if rule.resource == ATTESTATION_KIND:
+        return True
+    return any(
+        isinstance(node, ast.ExistsKind | ast.Referrers) and node.kind == ATTESTATION_KIND
+        for node in ast.walk(rule.require)
+    )
 
 
 def _words(text: str) -> list[str]:
@@ -181,7 +195,7 @@ def _fragment_matches(fragment: list[str], candidates: Sequence[ClauseEntry]) ->
 
 def _matching(quote: str, candidates: Sequence[ClauseEntry]) -> list[ClauseEntry]:
     """The clauses among `candidates` (same ref) that a rule quoting `quote` covers."""
-    if len(candidates) == 1:
+    if len(candidates) <= 1:
         return list(candidates)
     hits = [c for fragment in _fragments(quote) for c in _fragment_matches(fragment, candidates)]
     return [c for c in candidates if any(c is h for h in hits)]
@@ -202,7 +216,7 @@ def compute(clauses: Sequence[ClauseEntry], rules: Sequence[Rule]) -> Coverage:
             if not hits:
                 unmatched.append((rule.id, ref))
             for clause in hits:
-                target = attested if rule.resource == ATTESTATION_KIND else facts
+                target = attested if is_attestation(rule) else facts
                 target[index[id(clause)]].append(rule.id)
     return Coverage(
         clauses=tuple(
