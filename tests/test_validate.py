@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import itertools
 import json
+import os
 import re
 import subprocess
 import sys
@@ -579,16 +580,29 @@ def test_reference_locations_point_at_list_items(inventory_dir):
 DETERMINISM_FILES = {
     "b.yaml": WEB.replace("web", "web-02") + "role:\n  admin: {can_administer: true}\n",
     "a/c.yaml": "system:\n  ssh: {type: server_access}\n",
-    "a.yaml": WEB + "    admins: [account.nobody]\n",
+    "a.yaml": WEB,
     "z.yml": "person:\n  p1: {full_name: P, status: active}\n",
+}
+BROKEN_FILES = {
+    **DETERMINISM_FILES,
+    "b.yaml": WEB.replace("web", "web-02") + "role:\n  admin: {can_administer: yes}\n",
+    "a/c.yaml": "system:\n  ssh: {type: server_access}\nperson:\n  p1: {full_name: Q, status: active}\n",
+    "a.yaml": WEB + "    admins: [account.nobody]\n",
 }
 
 
-@pytest.mark.parametrize("broken", [False, True], ids=["valid", "invalid"])
-def test_file_creation_order_does_not_matter(tmp_path, monkeypatch, broken):
-    files = dict(DETERMINISM_FILES)
-    if not broken:
-        files["a.yaml"] = WEB
+def _walk_reversed(top, *args, **kwargs):
+    """os.walk listing every directory backwards (the loader may prune `dirnames`)."""
+    for dirpath, dirnames, filenames in _REAL_WALK(top, *args, **kwargs):
+        dirnames.reverse()
+        yield dirpath, dirnames, filenames[::-1]
+
+
+_REAL_WALK = os.walk
+
+
+@pytest.mark.parametrize("files", [DETERMINISM_FILES, BROKEN_FILES], ids=["valid", "invalid"])
+def test_file_creation_order_does_not_matter(tmp_path, monkeypatch, files):
     outcomes = set()
     for n, order in enumerate(itertools.permutations(sorted(files))):
         root = tmp_path / f"inv{n}"
@@ -596,25 +610,30 @@ def test_file_creation_order_does_not_matter(tmp_path, monkeypatch, broken):
             (root / name).parent.mkdir(parents=True, exist_ok=True)
             (root / name).write_text(files[name], encoding="utf-8")
         monkeypatch.chdir(root)
-        try:
-            loaded = load_inventory(Path("."))
-            outcome: tuple[Any, ...] = (
-                tuple(r.address for r in loaded.inventory.resources()),
-                tuple(r.address for kind in loaded.inventory.by_kind.values() for r in kind),
-                tuple(loaded.inventory.by_kind),
-                tuple((i.path, i.sha256) for i in loaded.inputs),
-            )
-        except InputError as exc:
-            outcome = tuple(exc.problems)
-        outcomes.add(outcome)
+        for walk in (_REAL_WALK, _walk_reversed):
+            monkeypatch.setattr(os, "walk", walk)
+            try:
+                loaded = load_inventory(Path("."))
+                outcome: tuple[Any, ...] = (
+                    tuple(r.address for r in loaded.inventory.resources()),
+                    tuple(r.address for kind in loaded.inventory.by_kind.values() for r in kind),
+                    tuple(loaded.inventory.by_kind),
+                    tuple((i.path, i.sha256) for i in loaded.inputs),
+                )
+            except InputError as exc:
+                outcome = tuple(exc.problems)
+            outcomes.add(outcome)
     assert len(outcomes) == 1
     (outcome,) = outcomes
-    if broken:
+    if files is BROKEN_FILES:
         assert [str(p) for p in outcome] == [
-            "a.yaml:6:14: server.web: admins references account.nobody, which is not declared"
+            "a.yaml:6:14: server.web: admins references account.nobody, which is not declared",
+            "b.yaml:7:11: role.admin: 'can_administer' must be a boolean (true or false), not string 'yes'",
+            "z.yml:2:3: duplicate address person.p1 (first declared at a/c.yaml:4:3)",
         ]
     else:
         assert outcome[0] == ("person.p1", "role.admin", "server.web", "server.web-02", "system.ssh")
+        assert outcome[3][0][0] == "a.yaml"
 
 
 # --------------------------------------------------------------------------- schemas
