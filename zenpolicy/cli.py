@@ -213,7 +213,7 @@ _FILE = click.Path(path_type=Path, exists=True, dir_okay=False)
     type=click.Choice(SEVERITIES),
     default="info",
     show_default=True,
-    help="Lowest severity of a failing finding that makes the exit code 1.",
+    help="Lowest severity of a failing finding that makes the exit code 1 (info: any failure).",
 )
 @click.option(
     "--param",
@@ -222,7 +222,14 @@ _FILE = click.Path(path_type=Path, exists=True, dir_okay=False)
     metavar="NAME=VALUE",
     help="Override a rule parameter (repeatable); see `zenpolicy rules params`.",
 )
-@click.option("--format", "format_", type=click.Choice(list(FORMATS)), default="text", show_default=True)
+@click.option(
+    "--format",
+    "format_",
+    type=click.Choice(list(FORMATS)),
+    default="text",
+    show_default=True,
+    help="text for a person at a terminal; json for programs (schemas/report.schema.json).",
+)
 @click.option(
     "--output",
     "-o",
@@ -237,7 +244,13 @@ _FILE = click.Path(path_type=Path, exists=True, dir_okay=False)
     help="Add generated_at to the report (then reruns are no longer byte-identical).",
 )
 @click.option("--no-cache", is_flag=True, help="Do not read or write the evaluation cache.")
-@click.option("--engine", type=click.Choice(["native", "opa"]), default="native", show_default=True)
+@click.option(
+    "--engine",
+    type=click.Choice(["native", "opa"]),
+    default="native",
+    show_default=True,
+    help="Evaluate in-process, or on an OPA server (the rules compiled to Rego).",
+)
 @click.option(
     "--opa-url", envvar="ZENPOLICY_OPA_URL", metavar="URL", help="OPA server URL (or ZENPOLICY_OPA_URL)."
 )

@@ -96,7 +96,7 @@ def register(cli: click.Group) -> None:
         else:
             click.echo(render_params(catalogue.params), nl=False)
 
-    @cli.command(epilog=epilog)
+    @cli.command(epilog=epilog, short_help="Show which rules cover each clause of the policy.")
     @_policies_option
     @click.option(
         "--clauses",
@@ -113,7 +113,7 @@ def register(cli: click.Group) -> None:
         click.echo(dumps(to_dict(result)) if format_ == "json" else render_text(result), nl=False)
         ctx.exit(EXIT_FINDINGS if result.uncovered else EXIT_OK)
 
-    @cli.command("test", epilog=epilog)
+    @cli.command("test", epilog=epilog, short_help="Run the rules' examples, built-in and custom.")
     @click.argument("dirs", nargs=-1, type=_DIR, metavar="[DIR]...")
     @click.option("--verbose", "-v", is_flag=True, help="List passing examples too.")
     @click.pass_context
