@@ -254,3 +254,16 @@ def test_inventory_rule_counts_resources() -> None:
     finding = run(rule, inv)["inventory"]
     assert finding.status is Status.PASS
     assert finding.evidence[0].actual == 1
+
+
+@pytest.mark.parametrize(
+    ("expires", "status"),
+    [("2026-12-10", Status.PASS), ("2026-12-09", Status.FAIL), ("2026-11-01", Status.FAIL)],
+)
+def test_until_measures_time_left_before_a_date(expires: str, status: Status) -> None:
+    inv = inventory_from_yaml(
+        f'website:\n  www: {{url: "https://www.example.test", certificate_expires_on: "{expires}"}}\n'
+    )
+    finding = run(make_rule("website", {"until": "certificate_expires_on", "ge": "14d"}), inv)["website.www"]
+    assert finding.status is status
+    assert finding.evidence[0].test == "until(certificate_expires_on) >= 14d"

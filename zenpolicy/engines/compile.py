@@ -150,7 +150,7 @@ def compile_leaf(node: ast.Condition, rule_kind: str) -> Leaf:
         )
     if isinstance(node, ast.Age | ast.CronMaxGap):
         read, rhs, op = _reader(node.path), _value(node.value), node.op
-        measure = _age if isinstance(node, ast.Age) else _gap
+        measure = _gap if isinstance(node, ast.CronMaxGap) else _until if node.until else _age
 
         def time_leaf(subj: Any, addr: str | None, outer: Any, ctx: Ctx) -> tuple[bool, Any, Any]:
             a, b = measure(read(subj, outer, ctx), ctx), rhs(subj, outer, ctx)
@@ -210,6 +210,11 @@ def compile_leaf(node: ast.Condition, rule_kind: str) -> Leaf:
 
 def _age(value: Any, ctx: Ctx) -> int | None:
     return age_seconds(value, ctx.as_of)
+
+
+def _until(value: Any, ctx: Ctx) -> int | None:
+    age = age_seconds(value, ctx.as_of)
+    return None if age is None else -age
 
 
 def _gap(value: Any, ctx: Ctx) -> int | None:

@@ -127,11 +127,14 @@ class Exists:
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Age:
-    """`as_of - value at path`, in seconds, compared with a duration."""
+    """`as_of - value at path` (an `age`), or `value at path - as_of` (an `until`: the
+    time left before a date, such as a certificate's expiry), in seconds, compared with
+    a duration."""
 
     path: Path
     op: str
     value: Value  # a duration: Literal(seconds) after parsing, or Param
+    until: bool = False
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -286,9 +289,12 @@ def parse_condition(raw: Any) -> Condition:
         spec = raw["exists"]
         where = parse_condition(spec["where"]) if "where" in spec else None
         return ExistsKind(kind=spec["kind"], where=where, count=_count(raw.get("count")))
-    if "age" in raw:
-        op, value = _single_op(raw, COMPARISONS[:6], "age")
-        return Age(path=parse_path(raw["age"]), op=op, value=parse_value(value, duration=True))
+    if "age" in raw or "until" in raw:
+        key = "age" if "age" in raw else "until"
+        op, value = _single_op(raw, COMPARISONS[:6], key)
+        return Age(
+            path=parse_path(raw[key]), op=op, value=parse_value(value, duration=True), until=key == "until"
+        )
     if "duration" in raw:
         start, end = raw["duration"]
         op, value = _single_op(raw, COMPARISONS[:6], "duration")
@@ -352,7 +358,8 @@ def describe(cond: Condition) -> str:
     if isinstance(cond, Exists):
         return f"exists({cond.path})" if cond.expected else f"not exists({cond.path})"
     if isinstance(cond, Age):
-        return f"age({cond.path}) {SYMBOLS[cond.op]} {_dur(cond.value)}"
+        name = "until" if cond.until else "age"
+        return f"{name}({cond.path}) {SYMBOLS[cond.op]} {_dur(cond.value)}"
     if isinstance(cond, Duration):
         return f"duration({cond.start}, {cond.end}) {SYMBOLS[cond.op]} {_dur(cond.value)}"
     if isinstance(cond, CronMaxGap):
@@ -370,7 +377,7 @@ def describe(cond: Condition) -> str:
 def _dur(value: Value) -> str:
     if isinstance(value, Literal) and isinstance(value.value, int):
         secs = value.value
-        for unit, size in (("w", 604800), ("d", 86400), ("h", 3600), ("m", 60)):
+        for unit, size in (("d", 86400), ("h", 3600), ("m", 60)):
             if secs % size == 0 and secs >= size:
                 return f"{secs // size}{unit}"
         return f"{secs}s"
