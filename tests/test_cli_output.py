@@ -14,6 +14,7 @@ import pytest
 from click.testing import CliRunner
 
 from zenpolicy import cli as cli_module
+from zenpolicy import cli_check
 from zenpolicy.formats import FORMATS, RenderOptions
 from zenpolicy.model import Report
 from zenpolicy.output import OutputError, write_atomic
@@ -158,4 +159,18 @@ def test_use_color(monkeypatch: Any, env: dict[str, str], isatty: bool, expected
         def isatty(self) -> bool:
             return isatty
 
-    assert cli_module.use_color(Stream()) is expected
+    assert cli_check.use_color(Stream()) is expected
+
+
+def test_closed_pipe_is_quiet() -> None:
+    """`zenpolicy check | head -1`: the reader leaves early; no traceback, no noise."""
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "zenpolicy", "check", "inventory", "--format", "json"],
+        cwd=ROOT,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
+    assert proc.stdout is not None and proc.stderr is not None
+    proc.stdout.close()  # before the report is written: the write fails with EPIPE
+    stderr = proc.stderr.read()
+    assert (proc.wait(timeout=600), stderr) == (3, b"")
