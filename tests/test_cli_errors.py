@@ -104,6 +104,10 @@ def test_opa_options_reach_the_api(monkeypatch: Any, tmp_path: Path) -> None:
          "--policies", str(tmp_path), "--select", "A,B", "--skip", "C"],
     )  # fmt: skip
     assert result.exit_code == 3
+    assert result.stderr.splitlines() == [
+        "zenpolicy: warning: --opa-insecure: the OPA server's certificate is not verified",
+        "zenpolicy: error: stop here",
+    ]
     (options,) = seen
     assert options.opa is not None
     assert (options.opa.url, options.opa.token, options.opa.ca_file) == (

@@ -78,6 +78,11 @@ def opa_options(ctx: click.Context, engine: str, kw: dict[str, Any]) -> OpaOptio
         raise UsageError("--engine opa needs --opa-url URL (or ZENPOLICY_OPA_URL)")
     if kw["opa_token"]:
         ctx.meta.setdefault(SECRETS_KEY, set()).add(kw["opa_token"])
+    if kw["opa_insecure"]:
+        # Said on every run, not only in --help: an unverified server can forge a clean report.
+        click.echo(
+            "zenpolicy: warning: --opa-insecure: the OPA server's certificate is not verified", err=True
+        )
     return OpaOptions(
         url=kw["opa_url"],
         token=kw["opa_token"] or None,
