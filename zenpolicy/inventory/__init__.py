@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from zenpolicy.errors import InputError
+from zenpolicy.inventory import fastload
 from zenpolicy.inventory.build import collect_resources, link, schema_problems
 from zenpolicy.inventory.config import Config, load_config
 from zenpolicy.inventory.loader import load_documents, paused_gc
@@ -28,8 +29,20 @@ def load_inventory(root: Path) -> LoadedInventory:
 
     Raises `InputError` with every problem found when anything is invalid.
     """
+    if fastload.enabled():
+        try:
+            return _load(root, fast=True)
+        except InputError:
+            # The fast path gives yaml12's values and positions, so the problems
+            # would be the same; still, an invalid inventory is the rare, interactive
+            # case, and there the reference path alone decides what the user reads.
+            pass
+    return _load(root, fast=False)
+
+
+def _load(root: Path, *, fast: bool) -> LoadedInventory:
     config, problems = load_config(root)
-    documents, load_problems = load_documents(root)
+    documents, load_problems = load_documents(root, fast=fast)
     problems += load_problems
     with paused_gc():
         resources, shape_problems = collect_resources(documents)

@@ -1,0 +1,369 @@
+"""A fast path for parsing inventory files, identical to `yaml12.parse_yaml` or absent.
+
+`yaml12` composes nodes with libyaml and builds values in Python: exact, but about 70 s
+per GB (7 s at 100k resources). yaml-rs parses in Rust ten times faster, but with its
+own YAML 1.2 resolver, and without positions. This module uses it only where its
+result is provably the reference parser's, and says "no" (returns None) otherwise, so
+the caller falls back to `yaml12` for that file, which also produces the exact error:
+
+1. **Text pre-check** (one regex, C speed): characters libyaml refuses or counts as
+   line breaks, directives and document markers, anchors, aliases and tags, and plain
+   scalars that yaml-rs types but YAML 1.2 core (our `yaml12`) leaves as strings:
+   `True`/`FALSE`, `0X1F`, `0b101`, `1_000`, `+0x1`, `.NaN` spelt otherwise.
+   Over-matching only costs speed (a fallback); a test checks every shape that differs.
+2. **Parse** with `yaml_rs.loads(parse_datetime=False)`: dates stay strings. Any error
+   (duplicate key, syntax, a construct saphyr is stricter on) means fallback.
+3. **Keys and depth**: one walk checks that every mapping key is a string (yaml-rs
+   turns `1:` into an int key where `yaml12` keeps the text `'1'`) and that nesting stays
+   within `yaml12.MAX_DEPTH`.
+4. **Positions**: one regex scan finds the lines of kind keys (column 1) and resource
+   names (the next indentation). The scan must account for every line at those
+   indentations, and its keys must equal the parsed keys, in order: then each scanned
+   line is a real key, and its line and column are exactly libyaml's. Deeper positions
+   are computed only when asked (`LazySourceMap`), per resource: a scan of the
+   attribute lines verified the same way, or `yaml12` on that resource's lines alone,
+   checked to give the same value.
+
+`ZENPOLICY_FAST_YAML=0` turns the fast path off (the reference path is then used
+throughout); the equivalence tests compare both on every file they can find.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import re
+from typing import Any
+
+import jsonschema_rs
+
+from zenpolicy.inventory.yaml12 import MAX_DEPTH, SourceMap, YamlError, parse_yaml
+
+# The reference typing of plain scalars, to compare a suspicious token exactly.
+from zenpolicy.inventory.yaml12 import _plain_scalar as plain_scalar
+
+try:  # yaml-rs is an optional accelerator: without it every file takes the reference path.
+    import yaml_rs
+
+    _yaml_rs_loads: Any = yaml_rs.loads
+except ImportError:  # pragma: no cover - depends on the installation
+    _yaml_rs_loads = None
+
+Path = tuple[str | int, ...]
+
+# The text pre-check works on the UTF-8 bytes with C-speed primitives (translate,
+# find, regexes with a literal first character): a general regex over 25 MB costs
+# 0.3 s per pattern, these cost 0.1 s together at 100k resources.
+_PRINTABLE = bytes(range(0x20, 0x7F)) + b"\n" + bytes(range(0x80, 0x100))
+"""Deleting these leaves the control characters: tab, CR, DEL, NUL... (libyaml
+refuses most of them, and tabs and CR change indentation and line counting)."""
+_BAD_UTF8 = re.compile(
+    # C1 controls (NEL is a line break for libyaml, not for YAML 1.2), LS, PS, a BOM
+    # inside the text, and the non-characters U+FFFE and U+FFFF.
+    rb"\xc2[\x80-\x9f]|\xe2\x80[\xa8\xa9]|\xef\xbb\xbf|\xef\xbf[\xbe\xbf]"
+)
+_MARKER = re.compile(rb"\n(?:%|---|\.\.\.)")
+"""Directives and document markers: several documents, `%YAML 1.1`..."""
+_NODE_START = frozenset(b"[{,:?-\n")
+"""After these (and spaces), `&`, `*` and `!` start an anchor, an alias or a tag."""
+_CANDIDATES = re.compile(
+    rb"True|TRUE|False|FALSE"
+    # `_` beside a digit, dot, sign or token edge: yaml-rs reads 1_000 as a number.
+    rb"|_(?:(?<=[-+0-9._ \n\[{,]_)|(?=[0-9._ \n\]},:]|\Z))"
+    rb"|0[xXoObB]"  # 0X1F, 0b101, +0x1: numbers for yaml-rs only
+    rb"|\.(?:[iI][nN][fF]|[nN][aA][nN])"  # .Inf spelt .iNf, .NaN spelt .Nan
+)
+"""Places where a plain scalar may be typed by yaml-rs but not by YAML 1.2 core; each
+hit's token is then compared exactly (`_token_differs`)."""
+_DELIMITERS = frozenset(b" \n[]{},:")
+
+
+# A key line: indentation, a plain key in the characters names and kinds use, `:`,
+# then the end of the line or a space and the rest. Anything else at a scanned
+# indentation (quoted keys, flow style, `? `) makes the scan give up.
+_KEY_LINE = re.compile(r"( *)([A-Za-z0-9_][A-Za-z0-9_.@/-]*) *:(?: +(.*))?\Z")
+_BLANK_OR_COMMENT = re.compile(r" *(?:#.*)?\Z")
+_FIRST_NAME = re.compile(r"^[^ \n#][^\n]*\n(?:[ ]*(?:#[^\n]*)?\n)*( +)[^ \n]", re.MULTILINE)
+
+
+def enabled() -> bool:
+    """Whether the fast path may be used (yaml-rs importable, not turned off)."""
+    return _yaml_rs_loads is not None and os.environ.get("ZENPOLICY_FAST_YAML", "1") != "0"
+
+
+def same_value(a: Any, b: Any) -> bool:
+    """Strict equality of parsed values: same types (1, 1.0 and True differ), same key
+    order, NaN equal to NaN. Python's `==` would say `{"a": 1} == {"a": True}`."""
+    if type(a) is not type(b):
+        return False
+    if isinstance(a, dict):
+        return list(a) == list(b) and all(same_value(v, b[k]) for k, v in a.items())
+    if isinstance(a, list):
+        return len(a) == len(b) and all(same_value(x, y) for x, y in zip(a, b, strict=True))
+    if isinstance(a, float) and math.isnan(a):
+        return math.isnan(b)
+    return bool(a == b)
+
+
+def _depth_schema(limit: int) -> dict[str, Any]:
+    """A schema that any JSON value nested at most `limit` levels satisfies."""
+    defs: dict[str, Any] = {f"d{limit}": {"type": ["string", "number", "boolean", "null"]}}
+    for i in range(limit):
+        below = {"$ref": f"#/$defs/d{i + 1}"}
+        defs[f"d{i}"] = {"additionalProperties": below, "items": below}
+    return {"$defs": defs, "$ref": "#/$defs/d0"}
+
+
+_shape_validator: Any = None
+
+
+def _plain_shape(value: Any) -> bool:
+    """Every mapping key is a string and nothing is nested deeper than yaml12 allows.
+
+    jsonschema-rs walks the value in Rust (40 ms at 100k resources, where a Python walk
+    takes 150 ms) and refuses a non-string key with ValueError.
+    """
+    global _shape_validator
+    if _shape_validator is None:
+        _shape_validator = jsonschema_rs.validator_for(_depth_schema(MAX_DEPTH))
+    try:
+        return bool(_shape_validator.is_valid(value))
+    except (ValueError, OverflowError):
+        return False
+
+
+def _token_differs(token: bytes) -> bool:
+    """Whether yaml-rs reads this plain scalar otherwise than YAML 1.2 core does."""
+    text = token.decode("utf-8", "replace")
+    try:
+        parsed = _yaml_rs_loads(f"- {text}\n", parse_datetime=False)
+    except Exception:  # not a plain scalar on its own: assume the worst
+        return True
+    if type(parsed) is not list or len(parsed) != 1:
+        return True
+    return not same_value(parsed[0], plain_scalar(text))
+
+
+def _token_at(data: bytes, index: int) -> bytes:
+    """The run of non-delimiter bytes around `index`."""
+    start = index
+    while start > 0 and data[start - 1] not in _DELIMITERS:
+        start -= 1
+    end = index
+    while end < len(data) and data[end] not in _DELIMITERS:
+        end += 1
+    return data[start:end]
+
+
+def unsafe(text: str, start: int = 0) -> bool:
+    """Whether the text holds anything the fast path cannot vouch for (see above)."""
+    data = text.encode("utf-8")
+    if data.translate(None, _PRINTABLE):
+        return True
+    if not text.isascii() and _BAD_UTF8.search(data):
+        return True
+    if data.startswith((b"%", b"...")) or (data.startswith(b"---") and start == 0):
+        return True
+    if _MARKER.search(data, start):
+        return True
+    # yaml-rs reads an empty block scalar at the very end (`note: |` then only blank
+    # lines) as "\n" where libyaml reads "": refuse a last line holding | or >.
+    tail = data.rstrip(b" \n")
+    last = tail[tail.rfind(b"\n") + 1 :]
+    if b"|" in last or b">" in last:
+        return True
+    for char in b"&*!":
+        index = data.find(char, start)
+        while index >= 0:
+            before = index - 1
+            while before >= 0 and data[before] == 0x20:
+                before -= 1
+            if before < 0 or data[before] in _NODE_START:
+                return True
+            index = data.find(char, index + 1)
+    return any(_token_differs(_token_at(data, hit.start())) for hit in _CANDIDATES.finditer(data, start))
+
+
+class LazySourceMap(SourceMap):
+    """A `SourceMap` whose positions below resource names are computed on demand.
+
+    Kinds and names (depth 1 and 2) are known from the start; a resource's deeper
+    positions are worked out the first time one of them is asked for.
+    """
+
+    __slots__ = ("_done", "_spans", "_text", "_value")
+
+    def __init__(
+        self,
+        positions: dict[Path, tuple[int, int]],
+        text: str,
+        value: dict[str, Any],
+        spans: dict[tuple[str, str], tuple[int, int, int]],
+    ) -> None:
+        super().__init__(positions)
+        self._text = text
+        self._value = value
+        # (kind, name) -> (start offset, end offset, line of the name) of its lines.
+        self._spans = spans
+        self._done: dict[tuple[str, str], int] = {}
+        """(kind, name) -> 1 when its attribute keys are known, 2 when everything is."""
+
+    def get(self, path: Path) -> tuple[int, int] | None:
+        if len(path) <= 2:
+            return self.positions.get(path)
+        kind, name = path[0], path[1]
+        if not isinstance(kind, str) or not isinstance(name, str) or (kind, name) not in self._spans:
+            return None
+        head = (kind, name)
+        done = self._done.get(head) or self._attribute_keys(head)
+        found = self.positions.get(path)
+        if found is None and done == 1 and len(path) > 3:
+            self._whole_resource(head)
+            found = self.positions.get(path)
+        return found
+
+    def _attrs(self, head: tuple[str, str]) -> Any:
+        return self._value[head[0]][head[1]]
+
+    def _attribute_keys(self, head: tuple[str, str]) -> int:
+        """Positions of the resource's own attribute keys, from a verified line scan."""
+        start, end, line = self._spans[head]
+        attrs = self._attrs(head)
+        text = self._text
+        body = text.find("\n", start, end)
+        if not isinstance(attrs, dict) or body < 0:
+            return self._whole_resource(head)
+        indent = -1
+        keys: list[tuple[str, int, int]] = []
+        lineno = line
+        for raw in text[body + 1 : end].split("\n"):
+            lineno += 1
+            if _BLANK_OR_COMMENT.match(raw):
+                continue
+            width = len(raw) - len(raw.lstrip(" "))
+            if indent < 0:
+                indent = width
+            if width > indent:
+                continue
+            if width < indent:
+                return self._whole_resource(head)
+            if raw[width] == "-" and (len(raw) == width + 1 or raw[width + 1] == " "):
+                continue  # a sequence entry at its key's indentation (`admins:\n- x`)
+            match = _KEY_LINE.match(raw)
+            if match is None:
+                return self._whole_resource(head)
+            keys.append((match.group(2), lineno, width + 1))
+        if [k for k, _, _ in keys] != list(attrs):
+            return self._whole_resource(head)
+        kind, name = head
+        for key, at_line, column in keys:
+            self.positions[(kind, name, key)] = (at_line, column)
+        self._done[head] = 1
+        return 1
+
+    def _whole_resource(self, head: tuple[str, str]) -> int:
+        """Every position in the resource, from `yaml12` on its lines alone."""
+        start, end, line = self._spans[head]
+        kind, name = head
+        try:
+            value, source_map = parse_yaml(self._text[start:end])
+            exact = isinstance(value, dict) and same_value(value, {name: self._attrs(head)})
+        except YamlError:
+            exact = False
+        if not exact:
+            # Cannot happen for the files the fast path accepts (the resource's lines
+            # are a self-contained block); if it does, the whole file decides.
+            value, source_map = parse_yaml(self._text)
+            if not same_value(value, self._value):
+                raise AssertionError(f"fast YAML path disagrees with yaml12 on {kind}.{name}")
+            for path, pos in source_map.positions.items():
+                if len(path) > 2 and path[:2] == head:
+                    self.positions[path] = pos
+        else:
+            offset = line - 1
+            for path, (at_line, column) in source_map.positions.items():
+                self.positions[(kind, *path)] = (at_line + offset, column)
+        self._done[head] = 2
+        return 2
+
+
+def parse_fast(text: str) -> tuple[dict[str, Any], LazySourceMap] | None:
+    """`parse_yaml(text)`'s value and positions, or None when only `yaml12` can say."""
+    if _yaml_rs_loads is None:
+        return None
+    start = 4 if text.startswith("---\n") else 0  # an opening marker changes nothing
+    if unsafe(text, start):
+        return None
+    try:
+        value = _yaml_rs_loads(text, parse_datetime=False)
+    except BaseException as exc:  # a refusal, or a Rust panic (a BaseException): ask yaml12
+        if isinstance(exc, KeyboardInterrupt | SystemExit | MemoryError):
+            raise
+        return None
+    # Lists (several documents, or a list at the top) and empty files are rare and
+    # cheap: the reference parser gives them their exact value or error.
+    if type(value) is not dict or not _plain_shape(value):
+        return None
+    scanned = _scan_names(text, start)
+    if scanned is None:
+        return None
+    positions, spans, order = scanned
+    if order != [(kind, list(named) if type(named) is dict else None) for kind, named in value.items()]:
+        return None
+    return value, LazySourceMap(positions, text, value, spans)
+
+
+def _scan_names(
+    text: str, start: int
+) -> tuple[dict[Path, tuple[int, int]], dict[tuple[str, str], tuple[int, int, int]], list[Any]] | None:
+    """Positions of kinds (column 1) and resource names, and each resource's span.
+
+    Returns None unless every line indented less than the names, or as much, is a
+    blank line, a comment, a kind or a name.
+    """
+    # The names' indentation: that of the first line after the first kind.
+    first = _FIRST_NAME.search(text, start)
+    if first is None:
+        return None
+    width = len(first.group(1))
+    # One match per line indented `width` or less that is not blank or a comment;
+    # group 2 is its key when it is a key line. The pattern starts with a literal
+    # newline so that the regex engine skips between lines at memchr speed.
+    lines = re.compile(
+        rf"\n( {{0,{width}}})(?=[^ \n#])(?:([A-Za-z0-9_][A-Za-z0-9_.@/-]*) *:(?: +([^\n]*))?(?=\n|\Z)|[^\n]*)"
+    )
+    work = "\n" + text  # offsets in `work` are one more than in `text`
+    positions: dict[Path, tuple[int, int]] = {}
+    spans: dict[tuple[str, str], tuple[int, int, int]] = {}
+    order: list[Any] = []
+    names: list[str] | None = None
+    kind = ""
+    line = text.count("\n", 0, start)
+    last = start
+    open_name: tuple[str, int, int] | None = None
+    for match in lines.finditer(work, start):
+        indent, key, rest = match.group(1, 2, 3)
+        at = match.start()  # the newline before the line, i.e. the line's offset in `text`
+        line += work.count("\n", last, at + 1)
+        last = at + 1
+        if key is None:
+            return None
+        if open_name is not None:
+            spans[(kind, open_name[0])] = (open_name[1], at, open_name[2])
+            open_name = None
+        if not indent:
+            if rest and not rest.startswith("#"):
+                return None  # `server: {...}`: names are not on lines of their own
+            kind = key
+            names = []
+            order.append((kind, names))
+            positions[(kind,)] = (line, 1)
+        elif len(indent) == width and names is not None:
+            names.append(key)
+            positions[(kind, key)] = (line, width + 1)
+            open_name = (key, at, line)
+        else:
+            return None
+    if open_name is not None:
+        spans[(kind, open_name[0])] = (open_name[1], len(text), open_name[2])
+    return positions, spans, order
