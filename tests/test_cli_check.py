@@ -21,6 +21,7 @@ _CLEAN_ENV = ("NO_COLOR", "ZENPOLICY_DEBUG", "ZENPOLICY_OPA_TOKEN", "ZENPOLICY_O
 def zenpolicy(*args: str | Path, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
     """Run the CLI from the repository root; no run may ever show a traceback."""
     full_env = {k: v for k, v in os.environ.items() if k not in _CLEAN_ENV}
+    full_env["PYTHONUTF8"] = "1"  # reports quote French clauses: same bytes on every locale
     full_env.update(env or {})
     proc = subprocess.run(
         [sys.executable, "-m", "zenpolicy", *map(str, args)],
@@ -28,6 +29,7 @@ def zenpolicy(*args: str | Path, env: dict[str, str] | None = None) -> subproces
         env=full_env,
         capture_output=True,
         text=True,
+        encoding="utf-8",
         check=False,
         timeout=600,
     )

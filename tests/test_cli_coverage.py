@@ -3,13 +3,11 @@
 from __future__ import annotations
 
 import json
-import os
 import re
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
+from test_cli_check import zenpolicy
 
 from zenpolicy.coverage import ClauseEntry, compute, load_clauses, render_text, rule_refs, to_dict
 from zenpolicy.errors import InputError
@@ -160,15 +158,6 @@ def test_malformed_clause_list(tmp_path: Path, content: str, message: str) -> No
     with pytest.raises(InputError) as info:
         load_clauses(path)
     assert [str(p).replace(tmp_path.as_posix() + "/", "") for p in info.value.problems] == [message]
-
-
-def zenpolicy(*args: str) -> subprocess.CompletedProcess[str]:
-    proc = subprocess.run(
-        [sys.executable, "-m", "zenpolicy", *args], cwd=ROOT, capture_output=True, text=True, check=False,
-        env={k: v for k, v in os.environ.items() if k != "NO_COLOR"}, timeout=600,
-    )  # fmt: skip
-    assert "Traceback" not in proc.stderr
-    return proc
 
 
 @pytest.mark.parametrize(

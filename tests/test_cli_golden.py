@@ -11,32 +11,15 @@ from __future__ import annotations
 
 import json
 import os
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
+from test_cli_check import zenpolicy
 from test_formats_json import report_validator
 
 ROOT = Path(__file__).parents[1]
 GOLDEN = Path(__file__).parent / "golden"
 UPDATE = os.environ.get("ZENPOLICY_UPDATE_GOLDEN", "") not in ("", "0")
-
-
-def run(*args: str) -> subprocess.CompletedProcess[str]:
-    env = {k: v for k, v in os.environ.items() if k not in ("NO_COLOR", "ZENPOLICY_DEBUG")}
-    proc = subprocess.run(
-        [sys.executable, "-m", "zenpolicy", *args],
-        cwd=ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        encoding="utf-8",
-        check=False,
-        timeout=600,
-    )
-    assert "Traceback" not in proc.stderr
-    return proc
 
 
 @pytest.mark.parametrize(
@@ -47,7 +30,7 @@ def run(*args: str) -> subprocess.CompletedProcess[str]:
     ],
 )
 def test_example_estate_report(name: str, args: list[str]) -> None:
-    proc = run(*args)
+    proc = zenpolicy(*args)
     # The example estate holds deliberate violations, and nothing that errors.
     assert proc.returncode == 1, proc.stderr
     golden = GOLDEN / name

@@ -3,30 +3,14 @@
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
+from test_cli_check import zenpolicy
 
 from zenpolicy.rules.loader import load_catalogue
 
 ROOT = Path(__file__).parents[1]
-
-
-def zenpolicy(*args: str | Path) -> subprocess.CompletedProcess[str]:
-    proc = subprocess.run(
-        [sys.executable, "-m", "zenpolicy", *map(str, args)],
-        cwd=ROOT,
-        env={k: v for k, v in os.environ.items() if k != "NO_COLOR"},
-        capture_output=True,
-        text=True,
-        check=False,
-        timeout=600,
-    )
-    assert "Traceback" not in proc.stdout + proc.stderr
-    return proc
 
 
 def test_rules_lists_the_whole_catalogue() -> None:
