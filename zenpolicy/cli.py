@@ -14,7 +14,7 @@ from typing import Any
 
 import click
 
-from zenpolicy import __version__, cli_catalogue, cli_check
+from zenpolicy import __version__, cli_catalogue, cli_check, cli_opa
 from zenpolicy.cli_check import EXIT_CODES_HELP, SECRETS_KEY
 from zenpolicy.errors import EXIT_INVALID, EXIT_OK, EXIT_TOOL, InputError, ZenpolicyError
 from zenpolicy.inventory import load_inventory
@@ -98,3 +98,4 @@ def main() -> None:
 # Commands in their own modules, registered explicitly (no discovery magic).
 cli_check.register(cli)
 cli_catalogue.register(cli)
+cli_opa.register(cli)
