@@ -194,10 +194,11 @@ def test_nesting_depth_200_is_refused(inventory_dir, assert_invalid_inventory):
 
 def test_nesting_of_block_mappings_is_refused(inventory_dir, assert_invalid_inventory):
     text = nested_keys(200)
-    # The value of k64 is the 65th level: the mapping that starts at k65, line 66, column 131.
+    # A key lies inside its mapping: k64 is the first node inside 65 collections
+    # (line 65, column 129), the same place whichever check (text or builder) sees it.
     assert_invalid_inventory(
         inventory_dir({"s.yaml": text}),
-        [("inv/s.yaml", 66, 131, "nesting deeper than 64 levels", "yaml-too-deep")],
+        [("inv/s.yaml", 65, 129, "nesting deeper than 64 levels", "yaml-too-deep")],
     )
 
 
@@ -211,27 +212,32 @@ def test_nesting_at_the_limit_is_accepted():
 def test_nesting_one_past_the_limit_is_refused():
     with pytest.raises(YamlError) as caught:
         parse_yaml(nested_keys(MAX_DEPTH))
-    # x's value, the scalar 1, is the 65th level: line 65, after "x: ".
+    # The key x is the first node inside 65 collections: line 65, column 129.
     assert (caught.value.line, caught.value.column, caught.value.code) == (
         65,
-        2 * MAX_DEPTH + 4,
+        2 * MAX_DEPTH + 1,
         "yaml-too-deep",
     )
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="loader bug: libyaml's composer recurses before the depth guard runs, and "
-    "overflows the C stack (the process dies with SIGSEGV) at about 30,000 levels",
+@pytest.mark.parametrize(
+    ("body", "line", "column"),
+    [
+        # 100,000 levels overflowed libyaml's recursive composer (and yaml-rs): SIGSEGV.
+        ("server:\n  web:\n    provider: " + "[" * 100_000 + "]" * 100_000 + "\n", 3, 77),
+        ("server:\n  web:\n    admins:\n      " + "- " * 100_000 + "x\n", 4, 131),
+    ],
+    ids=["flow", "block"],
 )
-def test_very_deep_nesting_is_refused_without_crashing(inventory_dir, validate_cli, expected_cli_lines):
-    # Run in a subprocess only: in-process, the crash would take pytest down with it.
-    depth = 100_000
-    root = inventory_dir({"s.yaml": "server:\n  web:\n    provider: " + "[" * depth + "]" * depth + "\n"})
+def test_very_deep_nesting_is_refused_without_crashing(
+    inventory_dir, validate_cli, expected_cli_lines, body, line, column
+):
+    # Run in a subprocess only: in-process, a crash would take pytest down with it.
+    root = inventory_dir({"s.yaml": body})
     result = validate_cli(root)
     assert result.returncode == 2
     assert result.lines == expected_cli_lines(
-        [("inv/s.yaml", 3, 77, "nesting deeper than 64 levels", "yaml-too-deep")]
+        [("inv/s.yaml", line, column, "nesting deeper than 64 levels", "yaml-too-deep")]
     )
 
 

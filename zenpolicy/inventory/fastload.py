@@ -37,7 +37,7 @@ from typing import Any
 
 import jsonschema_rs
 
-from zenpolicy.inventory.yaml12 import MAX_DEPTH, SourceMap, YamlError, parse_yaml
+from zenpolicy.inventory.yaml12 import MAX_DEPTH, SourceMap, YamlError, block_nesting_is_shallow, parse_yaml
 
 # The reference typing of plain scalars, to compare a suspicious token exactly.
 from zenpolicy.inventory.yaml12 import _plain_scalar as plain_scalar
@@ -292,7 +292,9 @@ def parse_fast(text: str) -> tuple[dict[str, Any], LazySourceMap] | None:
     if _yaml_rs_loads is None:
         return None
     start = 4 if text.startswith("---\n") else 0  # an opening marker changes nothing
-    if unsafe(text, start):
+    if unsafe(text, start) or not block_nesting_is_shallow(text):
+        # yaml-rs limits flow nesting but recurses without limit on block nesting
+        # (`- - - ...`), which would overflow the C stack: yaml12 checks depth first.
         return None
     try:
         value = _yaml_rs_loads(text, parse_datetime=False)

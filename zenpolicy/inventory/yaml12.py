@@ -158,6 +158,15 @@ class _Builder:
                     key_node.start_mark.column + 1,
                     code="yaml-key",
                 )
+            if len(path) >= MAX_DEPTH:
+                # A key is inside its mapping: one level deeper than the mapping's path
+                # says (the same count as check_nesting's, so both report one place).
+                raise YamlError(
+                    f"nesting deeper than {MAX_DEPTH} levels",
+                    key_node.start_mark.line + 1,
+                    key_node.start_mark.column + 1,
+                    code="yaml-too-deep",
+                )
             key = self.build(key_node, path)
             if not isinstance(key, str):
                 # Keys are attribute and resource names: always strings. `1: x` or
@@ -179,12 +188,58 @@ class _Builder:
         return out
 
 
+# Nesting that could be deep enough to matter: many flow openers, or a line whose
+# indentation and block indicators (`- `, `? `) run long. Below both, the depth is at
+# most a few hundred, which the parsers handle; the exact limit is then the builder's.
+_SAFE_OPENERS = 200
+_DEEP_PREFIX = re.compile(rf"^[ \t?-]{{{_SAFE_OPENERS},}}", re.MULTILINE)
+_OPEN_EVENTS = (yaml.MappingStartEvent, yaml.SequenceStartEvent)
+_CLOSE_EVENTS = (yaml.MappingEndEvent, yaml.SequenceEndEvent)
+
+
+def block_nesting_is_shallow(text: str) -> bool:
+    """True when no line's indentation and block indicators are long enough for deep
+    block nesting (block depth is at most that prefix's length plus one)."""
+    return _DEEP_PREFIX.search(text) is None
+
+
+def check_nesting(text: str) -> None:
+    """Refuse nesting deeper than MAX_DEPTH *before* anything recursive sees it.
+
+    libyaml's composer (and yaml-rs) recurse in native code: 30,000 nested `[` or
+    `- ` (a 60 KB file) overflow the C stack and kill the process, which no `except`
+    can catch. A cheap text test clears ordinary files; the others get an exact check
+    on libyaml's event stream, which is iterative and stops at the first node too deep.
+    """
+    if (text.count("[") + text.count("{") <= _SAFE_OPENERS) and block_nesting_is_shallow(text):
+        return
+    depth = 0
+    loader = _Loader(text)
+    try:
+        while loader.check_event():
+            event = loader.get_event()
+            if isinstance(event, _CLOSE_EVENTS):
+                depth -= 1
+                continue
+            if depth > MAX_DEPTH and isinstance(event, (*_OPEN_EVENTS, yaml.ScalarEvent, yaml.AliasEvent)):
+                mark = event.start_mark
+                line, column = (mark.line + 1, mark.column + 1) if mark is not None else (0, 0)
+                raise YamlError(f"nesting deeper than {MAX_DEPTH} levels", line, column, code="yaml-too-deep")
+            if isinstance(event, _OPEN_EVENTS):
+                depth += 1
+    except yaml.YAMLError:
+        return  # a syntax error: the composer reports it precisely
+    finally:
+        loader.dispose()
+
+
 def parse_yaml(text: str, *, record_depth: int = MAX_DEPTH) -> tuple[Any, SourceMap]:
     """Parse one YAML document; return its value and the positions of its keys.
 
     Raises `YamlError` for syntax errors, several documents in one file, tags,
     duplicate keys, excessive depth or alias expansion.
     """
+    check_nesting(text)
     loader = _Loader(text)
     try:
         node = loader.get_single_node()
