@@ -180,8 +180,8 @@ INVALID_CASES: list[tuple[str, dict[str, str | bytes], list[tuple[str, int, int,
                 "inv/s.yaml",
                 5,
                 5,
-                "incident.i1: 'detected_at' must be an RFC 3339 date-time with an offset, such as"
-                " 2026-11-02T03:00:00Z that exists; got string '2026-11-02 03:00'",
+                "incident.i1: 'detected_at' must be an RFC 3339 date-time with an offset"
+                " (2026-11-02T03:00:00Z) that exists; got string '2026-11-02 03:00'",
                 "bad-format",
             )
         ],
@@ -212,7 +212,7 @@ INVALID_CASES: list[tuple[str, dict[str, str | bytes], list[tuple[str, int, int,
                 5,
                 5,
                 "account.a: system references system.sshh, which is not declared (did you mean system.ssh?)",
-                "bad-reference",
+                "dangling-reference",
             )
         ],
     ),
@@ -225,7 +225,7 @@ INVALID_CASES: list[tuple[str, dict[str, str | bytes], list[tuple[str, int, int,
                 6,
                 14,
                 "server.web: admins references account.root, which is not declared",
-                "bad-reference",
+                "dangling-reference",
             )
         ],
     ),
@@ -241,7 +241,7 @@ INVALID_CASES: list[tuple[str, dict[str, str | bytes], list[tuple[str, int, int,
                 13,
                 5,
                 "account.a: role must reference a role; server.web is a server",
-                "bad-reference",
+                "wrong-kind-reference",
             )
         ],
     ),
@@ -775,3 +775,34 @@ def test_validate_example_inventory_cli():
         f"inventory: valid, {len(loaded.inventory)} resources of 25 kinds in {len(loaded.inputs)} files."
     ]
     assert done.returncode == 0
+
+
+def test_a_directory_without_inventory_files_is_invalid(tmp_path):
+    (tmp_path / "notes.txt").write_text("nothing here\n", encoding="utf-8")
+    with pytest.raises(InputError) as caught:
+        load_inventory(tmp_path)
+    assert [(p.location.path, p.message, p.code) for p in caught.value.problems] == [
+        (tmp_path.as_posix(), "no inventory files (*.yaml, *.yml) in this directory", "empty-inventory")
+    ]
+
+
+def test_references_into_an_unreadable_file_are_not_reported_as_undeclared(tmp_path):
+    # a.yaml is broken; b.yaml's reference into it must not add a misleading problem.
+    (tmp_path / "a.yaml").write_text("server:\n  web: [\n", encoding="utf-8")
+    (tmp_path / "b.yaml").write_text(
+        "account:\n  a: {system: system.ssh, type: human, status: active}\n", encoding="utf-8"
+    )
+    with pytest.raises(InputError) as caught:
+        load_inventory(tmp_path)
+    assert [p.code for p in caught.value.problems] == ["yaml-syntax"]
+
+
+def test_a_reference_that_is_not_a_string_is_reported_once(tmp_path):
+    (tmp_path / "s.yaml").write_text(
+        "server:\n  web: {provider: ovh, country: FR, roles: [hosting], admins: [3]}\n", encoding="utf-8"
+    )
+    with pytest.raises(InputError) as caught:
+        load_inventory(tmp_path)
+    assert [(p.location.line, p.location.column, p.code) for p in caught.value.problems] == [
+        (2, 64, "wrong-type")
+    ]

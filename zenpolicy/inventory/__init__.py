@@ -11,7 +11,7 @@ from zenpolicy.inventory.build import collect_resources, link, schema_problems
 from zenpolicy.inventory.config import Config, load_config
 from zenpolicy.inventory.loader import load_documents, paused_gc
 from zenpolicy.inventory.model import Inventory, Resource
-from zenpolicy.model import InputFile, Location
+from zenpolicy.model import InputFile, Location, Problem
 
 __all__ = ["Inventory", "LoadedInventory", "Resource", "load_inventory"]
 
@@ -50,7 +50,20 @@ def _load(root: Path, *, fast: bool) -> LoadedInventory:
         problems += schema_problems(resources)
         anchor = config.location or Location(path=root.as_posix())
         inventory, link_problems = link(resources, anchor)
+        if load_problems:
+            # A reference into a file that could not be read would be reported as
+            # "not declared", sending the user after the wrong problem: leave those out
+            # until every file loads.
+            link_problems = [p for p in link_problems if p.code != "dangling-reference"]
         problems += link_problems
+    if not documents and not problems and root.is_dir():
+        problems.append(
+            Problem(
+                location=Location(path=root.as_posix()),
+                message="no inventory files (*.yaml, *.yml) in this directory",
+                code="empty-inventory",
+            )
+        )
     if problems:
         raise InputError(sorted(problems, key=lambda p: (p.location, p.message)))
     inputs = [InputFile(path=d.path, sha256=d.sha256) for d in documents]

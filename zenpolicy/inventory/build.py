@@ -172,11 +172,11 @@ def link(resources: list[Resource], root: Location) -> tuple[Inventory, list[Pro
             via = ".".join(path)
             for index, target in items:
                 at: tuple[str | int, ...] = path if index is None else (*path, index)
-                problem = _check_reference(inv, res, via, target, allowed)
+                if not isinstance(target, str):
+                    continue  # the schema has already said it must be a string
+                problem, code = _check_reference(inv, res, via, target, allowed)
                 if problem is not None:
-                    problems.append(
-                        Problem(location=res.attribute_location(at), message=problem, code="bad-reference")
-                    )
+                    problems.append(Problem(location=res.attribute_location(at), message=problem, code=code))
                 else:
                     inv.add_reference(res, via, target)
         for path in cron_specs[res.kind]:
@@ -207,23 +207,29 @@ def cron_error(expr: str) -> str | None:
 
 
 def _check_reference(
-    inv: Inventory, res: Resource, via: str, target: Any, allowed: tuple[str, ...]
-) -> str | None:
+    inv: Inventory, res: Resource, via: str, target: str, allowed: tuple[str, ...]
+) -> tuple[str | None, str]:
     expected = " or ".join(allowed)
     expected_a = _a(expected)
-    if not isinstance(target, str) or "." not in target:
-        return f"{res.address}: {via} must be a reference kind.name to {expected_a}; got {target!r}"
+    if "." not in target:
+        return (
+            f"{res.address}: {via} must be a reference kind.name to {expected_a}; got {target!r}",
+            "bad-reference",
+        )
     kind, _, name = target.partition(".")
     found = inv.get(target)
     if kind not in allowed:
         what = _a(kind) if found is not None or kind in inv.by_kind else f"{kind!r}, not a kind it accepts"
-        return f"{res.address}: {via} must reference {expected_a}; {target} is {what}"
+        return f"{res.address}: {via} must reference {expected_a}; {target} is {what}", "wrong-kind-reference"
     if found is None:
         names = [r.name for r in inv.kind(kind)]
         hint = difflib.get_close_matches(name, names, n=1)
         suggestion = f" (did you mean {kind}.{hint[0]}?)" if hint else ""
-        return f"{res.address}: {via} references {target}, which is not declared{suggestion}"
-    return None
+        return (
+            f"{res.address}: {via} references {target}, which is not declared{suggestion}",
+            "dangling-reference",
+        )
+    return None, ""
 
 
 def _a(noun: str) -> str:

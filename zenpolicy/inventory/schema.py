@@ -132,7 +132,7 @@ class KindValidator:
             fmt = str(error.validator_value)
             shape: str = {
                 "date": "a date YYYY-MM-DD",
-                "date-time": "an RFC 3339 date-time with an offset, such as 2026-11-02T03:00:00Z",
+                "date-time": "an RFC 3339 date-time with an offset (2026-11-02T03:00:00Z)",
             }.get(fmt, fmt)
             return SchemaProblem(
                 path=path,
