@@ -1,0 +1,211 @@
+"""The result cache: keys change exactly when the result may, entries are never trusted
+unless intact, and a cache that cannot be written never fails a run."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+from zenpolicy import cache
+from zenpolicy.api import CheckOptions, OpaOptions, run_check
+from zenpolicy.formats import FORMATS, RenderOptions
+
+REPO = Path(__file__).resolve().parent.parent
+
+
+@pytest.fixture(autouse=True)
+def cache_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    home = tmp_path / "cache-home"
+    monkeypatch.setenv("ZENPOLICY_CACHE_DIR", str(home))
+    return home
+
+
+def _estate(root: Path) -> Path:
+    root.mkdir(parents=True, exist_ok=True)
+    (root / "zenpolicy.yaml").write_text("organisation: Test\nas_of: 2026-11-26\n")
+    (root / "servers.yaml").write_text(
+        "server:\n  web:\n    provider: ovh\n    country: FR\n    roles: [hosting]\n"
+        "    disk_encryption: false\n"
+    )
+    (root / "people.yaml").write_text("person:\n  alice:\n    full_name: Alice\n    status: active\n")
+    return root
+
+
+# ---- where ------------------------------------------------------------------------------
+
+
+def test_cache_dir_precedence(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    monkeypatch.setenv("ZENPOLICY_CACHE_DIR", str(tmp_path / "a"))
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "x"))
+    assert cache.cache_dir() == tmp_path / "a"
+    monkeypatch.delenv("ZENPOLICY_CACHE_DIR")
+    assert cache.cache_dir() == tmp_path / "x" / "zenpolicy"
+    monkeypatch.delenv("XDG_CACHE_HOME")
+    assert cache.cache_dir() == Path.home() / ".cache" / "zenpolicy"
+
+
+# ---- entries ----------------------------------------------------------------------------
+
+
+def test_round_trip_and_private_directory(cache_home: Path) -> None:
+    key = "k" * 64
+    assert cache.load(key) is None
+    assert cache.store(key, cache.Entry(payload=b"report\n", meta={"exit": 1}))
+    entry = cache.load(key)
+    assert entry == cache.Entry(payload=b"report\n", meta={"exit": 1})
+    assert (cache_home.stat().st_mode & 0o777) == 0o700
+    assert [p.name for p in cache_home.iterdir()] == [f"{key}.entry"]  # no temporary left
+
+
+@pytest.mark.parametrize(
+    "damage",
+    [
+        lambda b: b[:-1],  # truncated payload
+        lambda b: b[: len(b) // 3],  # truncated header
+        lambda b: b[:-2] + bytes([b[-2] ^ 1]) + b[-1:],  # one bit flipped
+        lambda b: b"",  # empty file
+        lambda b: b"garbage",
+        lambda b: b.replace(b'"format": 1', b'"format": 99'),  # another layout
+    ],
+    ids=["truncated", "header-cut", "bit-flip", "empty", "garbage", "format"],
+)
+def test_damaged_entries_are_ignored_and_removed(cache_home: Path, damage: object) -> None:
+    key = "d" * 64
+    assert cache.store(key, cache.Entry(payload=b"x" * 1000, meta={}))
+    path = cache_home / f"{key}.entry"
+    path.write_bytes(damage(path.read_bytes()))  # type: ignore[operator]
+    assert cache.load(key) is None
+    assert not path.exists()
+
+
+def test_an_entry_under_another_name_is_not_trusted(cache_home: Path) -> None:
+    assert cache.store("a" * 64, cache.Entry(payload=b"for a", meta={}))
+    (cache_home / f"{'a' * 64}.entry").rename(cache_home / f"{'b' * 64}.entry")
+    assert cache.load("b" * 64) is None
+
+
+def test_unwritable_cache_never_fails(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    blocker = tmp_path / "file"
+    blocker.write_text("not a directory")
+    monkeypatch.setenv("ZENPOLICY_CACHE_DIR", str(blocker / "cache"))
+    assert cache.store("c" * 64, cache.Entry(payload=b"x")) is False
+    assert cache.load("c" * 64) is None
+
+
+def test_prune_keeps_the_most_recently_used(cache_home: Path) -> None:
+    keys = [f"{i:064d}" for i in range(5)]
+    for age, key in enumerate(keys):
+        assert cache.store(key, cache.Entry(payload=b"x" * 10))
+        os.utime(cache_home / f"{key}.entry", (1000 + age, 1000 + age))
+    assert cache.load(keys[0]) is not None  # used now: the most recent
+    cache.prune(max_entries=2)
+    assert sorted(p.name for p in cache_home.iterdir()) == sorted(f"{k}.entry" for k in (keys[0], keys[4]))
+    cache.prune(max_entries=10, max_bytes=1)
+    assert list(cache_home.iterdir()) == []
+
+
+# ---- keys -------------------------------------------------------------------------------
+
+
+def _key(root: Path, **changes: object) -> str | None:
+    fields: dict[str, object] = {"path": root, **changes}
+    render = fields.pop("render", {"format": "json"})
+    return cache.check_key(CheckOptions(**fields), render=render)  # type: ignore[arg-type]
+
+
+def test_key_is_stable_when_nothing_changes(tmp_path: Path) -> None:
+    root = _estate(tmp_path / "inv")
+    assert _key(root) == _key(root)
+    assert len(_key(root) or "") == 64
+
+
+@pytest.mark.parametrize(
+    "change",
+    [
+        "edit-file",
+        "new-file",
+        "rename-file",
+        "edit-config",
+        "as_of",
+        "param",
+        "select",
+        "skip",
+        "render",
+        "policies",
+    ],
+)
+def test_key_changes_with_anything_the_result_depends_on(tmp_path: Path, change: str) -> None:
+    root = _estate(tmp_path / "inv")
+    custom = tmp_path / "custom"
+    custom.mkdir()
+    (custom / "rule.yaml").write_text("id: X\n")
+    before = _key(root, policies=(custom,))
+    after_options: dict[str, object] = {"policies": (custom,)}
+    if change == "edit-file":
+        (root / "servers.yaml").write_text((root / "servers.yaml").read_text().replace("false", "true"))
+    elif change == "new-file":
+        (root / "more.yaml").write_text("person:\n  bob:\n    full_name: Bob\n    status: active\n")
+    elif change == "rename-file":
+        (root / "people.yaml").rename(root / "staff.yaml")
+    elif change == "edit-config":
+        (root / "zenpolicy.yaml").write_text("organisation: Test\nas_of: 2026-11-27\n")
+    elif change == "as_of":
+        after_options["as_of"] = "2026-12-01"
+    elif change == "param":
+        after_options["params"] = {"patch_max_age": "10d"}
+    elif change == "select":
+        after_options["select"] = ("SRV-*",)
+    elif change == "skip":
+        after_options["skip"] = ("SRV-02",)
+    elif change == "render":
+        after_options["render"] = {"format": "text", "verbose": True}
+    elif change == "policies":
+        (custom / "rule.yaml").write_text("id: Y\n")
+    assert _key(root, **after_options) != before
+
+
+def test_key_changes_with_the_tool(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    root = _estate(tmp_path / "inv")
+    before = _key(root)
+    cache.tool_fingerprint.cache_clear()
+    monkeypatch.setattr(cache, "__version__", "99.0")
+    try:
+        assert _key(root) != before
+    finally:
+        cache.tool_fingerprint.cache_clear()
+
+
+@pytest.mark.parametrize(
+    "options",
+    [
+        {"extra": {"no_cache": True}},
+        {"extra": {"generated_at": True}},
+        {"engine": "opa", "opa": OpaOptions(url="http://127.0.0.1:1")},
+    ],
+    ids=["no-cache", "timestamp", "opa"],
+)
+def test_uncacheable_runs_have_no_key(tmp_path: Path, options: dict[str, object]) -> None:
+    assert _key(_estate(tmp_path / "inv"), **options) is None
+
+
+def test_invalid_configuration_has_no_key(tmp_path: Path) -> None:
+    root = _estate(tmp_path / "inv")
+    (root / "zenpolicy.yaml").write_text("as_of: not-a-date\n")
+    assert _key(root) is None
+
+
+# ---- reports ----------------------------------------------------------------------------
+
+
+def test_report_round_trip_is_exact(tmp_path: Path) -> None:
+    report = run_check(CheckOptions(path=REPO / "inventory"))
+    assert report.findings
+    data = cache.report_to_bytes(report)
+    again = cache.report_from_bytes(data)
+    assert again == report
+    render = FORMATS["json"]
+    assert render(again, RenderOptions()) == render(report, RenderOptions())
+    assert cache.report_from_bytes(data[:-10]) is None
+    assert cache.report_from_bytes(b"") is None
