@@ -1,0 +1,373 @@
+"""Measure zenpolicy on generated estates: per-stage times, end to end, memory, ratios.
+
+    python bench/run.py --sizes 10000,100000 --runs 5
+
+For each size, every run is a fresh child process (cold: no zenpolicy cache, new
+interpreter; the OS page cache is warm, as it is for a user who just saved a file):
+
+* stages: load (read + parse), validate (file shapes + JSON Schema), build (index,
+  references, cron), evaluate (the whole built-in catalogue), report (sort, render
+  JSON, write), timed inside one child that runs them as `check` does;
+* check: `python -m zenpolicy check DIR --format json --output F`, timed from outside,
+  with the child's peak memory (`wait4` rusage, so each run's own maxrss);
+* rerun: the same command again with nothing changed (the result cache, when present);
+* parse floor: yaml-rs alone on the same files (no checks, no positions);
+* Checkov (at 10k, `--checkov`): the same rules written as Checkov custom checks
+  (bench/checkov/), against `check --select` of those rules.
+
+Medians are printed (and written to --json). `--setup` generates missing estates and
+creates bench/.venv-checkov with `pip install checkov` (git-ignored).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+BENCH = Path(__file__).resolve().parent
+REPO = BENCH.parent
+OUT = BENCH / "out"
+CHECKOV_VENV = BENCH / ".venv-checkov"
+CHECKOV = CHECKOV_VENV / "bin" / "checkov"
+
+# The built-in rules that read only their own resource: the ones Checkov's YAML custom
+# checks can express (a Checkov check sees one resource, not the inventory), each
+# written again in bench/checkov/checks.py.
+CHECKOV_RULES = (
+    "AUTH-03a,AUTH-06,ACC-02b,SRV-01a,SRV-01b,SRV-02,SRV-04,BAK-06a,BAK-09,WEB-01a,MOB-01a,MOB-01b,"
+    "MOB-02,WKS-01,WKS-02,WKS-03,WKS-04,WKS-05,WKS-06a,WKS-06b,SUB-01,SUB-02,DEV-02,GDPR-03b"
+)
+
+CHECKOV_IDS = ",".join("CKV_ZP_" + rule.replace("-", "_") for rule in CHECKOV_RULES.split(","))
+
+
+# ---- inside a child process ---------------------------------------------------------------
+
+
+def child_stages(root: Path, output: Path) -> dict[str, float]:
+    """Run `check`'s stages one by one, as zenpolicy.check.run does, timing each."""
+    start = time.perf_counter()
+    from zenpolicy import __version__
+    from zenpolicy.engines.native import evaluate
+    from zenpolicy.formats import FORMATS, RenderOptions
+    from zenpolicy.inventory import fastload
+    from zenpolicy.inventory.build import collect_resources, link, schema_problems
+    from zenpolicy.inventory.config import load_config
+    from zenpolicy.inventory.loader import load_documents, paused_gc
+    from zenpolicy.model import Location, Report, sort_findings
+    from zenpolicy.output import write_atomic
+    from zenpolicy.rules.loader import load_catalogue
+    from zenpolicy.rules.params import resolve_params
+    from zenpolicy.rules.timeutil import parse_as_of
+
+    times: dict[str, float] = {}
+    mark = time.perf_counter()
+    times["startup"] = mark - start
+
+    def lap(name: str) -> None:
+        nonlocal mark
+        now = time.perf_counter()
+        times[name] = now - mark
+        mark = now
+
+    config, problems = load_config(root)
+    documents, load_problems = load_documents(root, fast=fastload.enabled())
+    lap("load")
+    with paused_gc():
+        resources, shape_problems = collect_resources(documents)
+        schema = schema_problems(resources)
+        lap("validate")
+        inventory, link_problems = link(resources, config.location or Location(path=root.as_posix()))
+        lap("build")
+        if problems or load_problems or shape_problems or schema or link_problems:
+            raise SystemExit(f"{root}: the generated estate is invalid")
+        catalogue = load_catalogue(())
+        as_of = parse_as_of(config.as_of or "2026-11-26")
+        params = resolve_params(catalogue.params, config.params, {})
+        findings = evaluate(
+            catalogue.rules, inventory, as_of=as_of, params=params.values, display_params=params.display
+        )
+        lap("evaluate")
+        report = Report(
+            tool_version=__version__,
+            as_of=as_of.text,
+            engine="native",
+            inventory=root.as_posix(),
+            inputs=(),
+            params=dict(params.display),
+            rules=tuple(r.info() for r in catalogue.rules),
+            findings=sort_findings(findings),
+        )
+        write_atomic(output, FORMATS["json"](report, RenderOptions()))
+        lap("report")
+    times["findings"] = len(findings)
+    return times
+
+
+def child_parse_floor(root: Path) -> dict[str, float]:
+    """yaml-rs alone on the inventory's files: the least any YAML-reading tool pays."""
+    import gc
+
+    import yaml_rs
+
+    from zenpolicy.inventory.loader import discover
+
+    paths = discover(root)
+    gc.disable()
+    start = time.perf_counter()
+    for path in paths:
+        yaml_rs.loads(path.read_text(encoding="utf-8"), parse_datetime=False)
+    return {"parse_floor": time.perf_counter() - start}
+
+
+# ---- from the parent ------------------------------------------------------------------------
+
+
+def run_child(argv: list[str], env: dict[str, str] | None = None) -> tuple[float, int, str]:
+    """Run a command; return (wall seconds, peak RSS in MB, stdout). Raises on failure."""
+    start = time.perf_counter()
+    with subprocess.Popen(
+        argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env, cwd=REPO
+    ) as proc:
+        out, err = proc.communicate()
+    wall = time.perf_counter() - start
+    if proc.returncode not in (0, 1):  # 1 = failing findings, expected here
+        raise RuntimeError(f"{argv} exited {proc.returncode}: {err[-2000:]}")
+    peak = 0
+    for line in err.splitlines():
+        if line.startswith("BENCH_MAXRSS_KB="):
+            peak = int(line.split("=", 1)[1]) // 1024
+    return wall, peak, out
+
+
+# Runs a module (or this file's child modes) and reports the process's peak RSS on
+# stderr at exit, so that each run's memory is its own.
+_WRAP = (
+    "import atexit, resource, runpy, sys\n"
+    "atexit.register(lambda: print('BENCH_MAXRSS_KB=%d' % "
+    "resource.getrusage(resource.RUSAGE_SELF).ru_maxrss, file=sys.stderr))\n"
+    "target = sys.argv[1]\n"
+    "sys.argv = sys.argv[1:]\n"
+    "runpy.run_module(target, run_name='__main__', alter_sys=True) if not target.endswith('.py') "
+    "else runpy.run_path(target, run_name='__main__')\n"
+)
+
+
+def py(*args: str) -> list[str]:
+    return [sys.executable, "-c", _WRAP, *args]
+
+
+def machine() -> dict[str, Any]:
+    cpu = "unknown"
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+        mem_kb = next(
+            int(line.split()[1])
+            for line in Path("/proc/meminfo").read_text().splitlines()
+            if line.startswith("MemTotal")
+        )
+    except OSError:
+        mem_kb = 0
+    return {
+        "cpu": cpu,
+        "cores": os.cpu_count(),
+        "ram_gb": round(mem_kb / 1024 / 1024, 1),
+        "load_average": os.getloadavg(),
+        "python": platform.python_version(),
+        "platform": platform.platform(),
+    }
+
+
+def versions() -> dict[str, str]:
+    from importlib.metadata import PackageNotFoundError, version
+
+    out = {}
+    for name in ("zenpolicy", "yaml-rs", "jsonschema-rs", "pyyaml", "jsonschema"):
+        try:
+            out[name] = version(name)
+        except PackageNotFoundError:
+            out[name] = "absent"
+    if CHECKOV.exists():
+        done = subprocess.run([str(CHECKOV), "--version"], capture_output=True, text=True, check=False)
+        out["checkov"] = done.stdout.strip()
+    return out
+
+
+def setup(sizes: list[int], files: int, seed: int, checkov: bool) -> None:
+    for size in sizes:
+        target = OUT / f"{size}"
+        stamp = target / ".generated"
+        wanted = f"{size} {files} {seed}"
+        if not stamp.exists() or stamp.read_text() != wanted:
+            subprocess.run(
+                [sys.executable, str(BENCH / "generate.py"), "--resources", str(size), "--files",
+                 str(files), "--seed", str(seed), "--out", str(target)],
+                check=True,
+            )  # fmt: skip
+            stamp.write_text(wanted)
+    if checkov and not CHECKOV.exists():
+        subprocess.run([sys.executable, "-m", "venv", str(CHECKOV_VENV)], check=True)
+        subprocess.run([str(CHECKOV_VENV / "bin" / "pip"), "install", "-q", "checkov"], check=True)
+
+
+def median(values: list[float]) -> float:
+    return statistics.median(values) if values else float("nan")
+
+
+def bench_size(size: int, runs: int, with_checkov: bool, tmp: Path) -> dict[str, Any]:
+    root = OUT / f"{size}"
+    report = tmp / f"report-{size}.json"
+    env = dict(os.environ)
+    results: dict[str, list[float]] = {}
+
+    def add(name: str, value: float) -> None:
+        results.setdefault(name, []).append(value)
+
+    for _ in range(runs):
+        _, peak, out = run_child(py(str(Path(__file__)), "--child-stages", str(root), str(report)))
+        for name, value in json.loads(out.splitlines()[-1]).items():
+            add(name, value)
+        add("stages_peak_mb", peak)
+        _, _, out = run_child(py(str(Path(__file__)), "--child-floor", str(root)))
+        add("parse_floor", json.loads(out.splitlines()[-1])["parse_floor"])
+        cmd = py("zenpolicy", "check", str(root), "--format", "json", "--output", str(report))
+        wall, peak, _ = run_child([*cmd, "--no-cache"], env)
+        add("check", wall)
+        add("check_peak_mb", peak)
+        run_child(cmd, env)  # fills the cache (when there is one)
+        wall, _, _ = run_child(cmd, env)
+        add("rerun", wall)
+    out_row: dict[str, Any] = {k: median(v) for k, v in results.items()}
+    out_row["size"] = size
+    out_row["report_mb"] = round(report.stat().st_size / 1e6, 1)
+    out_row["yaml_mb"] = round(sum(p.stat().st_size for p in root.rglob("*.yaml")) / 1e6, 1)
+    if with_checkov and CHECKOV.exists():
+        zen, ck = [], []
+        select = ["--select", CHECKOV_RULES]
+        for _ in range(min(runs, 3)):
+            cmd = py("zenpolicy", "check", str(root), "--format", "json", "--output", str(report), *select)
+            zen.append(run_child([*cmd, "--no-cache"], env)[0])
+            ck_out = tmp / "checkov"
+            argv = [
+                str(CHECKOV), "-d", str(root), "--framework", "yaml", "--external-checks-dir",
+                str(BENCH / "checkov"), "--check", CHECKOV_IDS, "-o", "json", "--output-file-path",
+                str(ck_out), "--quiet", "--compact", "--skip-download",
+            ]  # fmt: skip
+            start = time.perf_counter()
+            done = subprocess.run(argv, capture_output=True, text=True, check=False, cwd=REPO)
+            ck.append(time.perf_counter() - start)
+            if done.returncode not in (0, 1):
+                raise RuntimeError(f"checkov failed: {done.stderr[-2000:]}")
+        out_row["zen_selected"] = median(zen)
+        out_row["checkov"] = median(ck)
+        out_row["checkov_ratio"] = median(ck) / median(zen)
+    return out_row
+
+
+STAGES = ("load", "validate", "build", "evaluate", "report")
+
+
+def show(rows: list[dict[str, Any]], info: dict[str, Any]) -> str:
+    lines = [
+        f"machine: {info['machine']['cpu']}, {info['machine']['cores']} cores, "
+        f"{info['machine']['ram_gb']} GB RAM, load average at start "
+        f"{', '.join(f'{x:.2f}' for x in info['machine']['load_average'])}",
+        "versions: " + ", ".join(f"{k} {v}" for k, v in info["versions"].items()),
+        f"medians of {info['runs']} runs, seconds (wall clock):",
+        "",
+    ]
+    head = [
+        "size",
+        "YAML MB",
+        *STAGES,
+        "stages",
+        "check",
+        "rerun",
+        "floor",
+        "check/floor",
+        "eval/load",
+        "peak MB",
+    ]
+    lines.append(" | ".join(head))
+    lines.append(" | ".join("---" for _ in head))
+    for row in rows:
+        total = sum(row[s] for s in STAGES)
+        lines.append(
+            " | ".join(
+                [
+                    f"{row['size']:,}",
+                    f"{row['yaml_mb']}",
+                    *(f"{row[s]:.2f}" for s in STAGES),
+                    f"{total:.2f}",
+                    f"{row['check']:.2f}",
+                    f"{row['rerun']:.2f}",
+                    f"{row['parse_floor']:.2f}",
+                    f"{row['check'] / row['parse_floor']:.1f}x",
+                    f"{row['evaluate'] / row['load']:.2f}",
+                    f"{row['check_peak_mb']:.0f}",
+                ]
+            )
+        )
+    if len(rows) >= 2:
+        small, big = rows[0], rows[-1]
+        lines.append("")
+        lines.append(
+            f"growth {small['size']:,} -> {big['size']:,} ({big['size'] / small['size']:.0f}x resources): "
+            f"check {big['check'] / small['check']:.1f}x, stages "
+            f"{sum(big[s] for s in STAGES) / sum(small[s] for s in STAGES):.1f}x"
+        )
+    for row in rows:
+        if "checkov" in row:
+            lines.append(
+                f"Checkov at {row['size']:,} ({CHECKOV_RULES.count(',') + 1} single-resource rules): "
+                f"checkov {row['checkov']:.2f} s, zenpolicy check --select {row['zen_selected']:.2f} s, "
+                f"{row['checkov_ratio']:.0f}x"
+            )
+    return "\n".join(lines)
+
+
+def main(argv: list[str] | None = None) -> None:
+    args = sys.argv[1:] if argv is None else argv
+    if args[:1] == ["--child-stages"]:
+        print(json.dumps(child_stages(Path(args[1]), Path(args[2]))))
+        return
+    if args[:1] == ["--child-floor"]:
+        print(json.dumps(child_parse_floor(Path(args[1]))))
+        return
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--sizes", default="10000,100000", help="comma-separated resource counts")
+    parser.add_argument("--runs", type=int, default=5)
+    parser.add_argument("--files", type=int, default=100)
+    parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--checkov", action="store_true", help="compare with Checkov at the smallest size")
+    parser.add_argument("--setup", action="store_true", help="generate estates, install Checkov")
+    parser.add_argument("--json", type=Path, help="also write the results here")
+    opts = parser.parse_args(args)
+    sizes = [int(s) for s in opts.sizes.split(",")]
+    setup(sizes, opts.files, opts.seed, opts.checkov and opts.setup)
+    info: dict[str, Any] = {"machine": machine(), "versions": versions(), "runs": opts.runs}
+    rows = []
+    with tempfile.TemporaryDirectory() as tmp:
+        for i, size in enumerate(sizes):
+            rows.append(bench_size(size, opts.runs, opts.checkov and i == 0, Path(tmp)))
+            print(f"  {size:,} done", file=sys.stderr)
+    text = show(rows, info)
+    print(text)
+    if opts.json:
+        opts.json.write_text(json.dumps({"info": info, "rows": rows}, indent=2) + "\n")
+
+
+if __name__ == "__main__":
+    main()
