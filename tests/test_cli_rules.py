@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 from test_cli_check import zenpolicy
 
+from zenpolicy.inventory.yaml12 import parse_yaml
 from zenpolicy.rules.loader import load_catalogue
 
 ROOT = Path(__file__).parents[1]
@@ -127,11 +128,15 @@ def test_test_command_reports_a_wrong_example(tmp_path: Path) -> None:
     proc = zenpolicy("test", tmp_path)
     assert proc.returncode == 1
     failures = proc.stdout.splitlines()[:-1]
+    # Each failure points at its example in the rule file.
+    _, positions = parse_yaml(broken)
+    pass_line, pass_col = positions.get(("examples", "pass", 0)) or (0, 0)
+    fail_line, fail_col = positions.get(("examples", "fail", 0)) or (0, 0)
     assert failures[0].startswith(
-        f"{tmp_path.as_posix()}/X-03.yaml:1:1: X-03 pass[0]: expected pass, got fail"
+        f"{tmp_path.as_posix()}/X-03.yaml:{pass_line}:{pass_col}: X-03 pass[0]: expected pass, got fail"
     )
     assert failures[-1].startswith(
-        f"{tmp_path.as_posix()}/X-03.yaml:1:1: X-03 fail[0]: expected fail, got pass"
+        f"{tmp_path.as_posix()}/X-03.yaml:{fail_line}:{fail_col}: X-03 fail[0]: expected fail, got pass"
     )
     assert proc.stdout.splitlines()[-1].endswith(f", {len(failures)} failed")
 

@@ -70,7 +70,7 @@ def run_example(rule: Rule, example: Example, params: dict[str, ParamSpec]) -> E
             actual=actual,
             ok=actual == example.expect and not detail,
             detail=detail,
-            location=str(rule.source),
+            location=str(example.location or rule.source),
         )
 
     inventory, problems = example_inventory(rule, example)

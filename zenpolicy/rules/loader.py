@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import fnmatch
 import json
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
@@ -258,14 +258,14 @@ def _load_rule(
         frameworks={k: tuple(v) for k, v in sorted(raw.get("frameworks", {}).items())},
         params=tuple(raw.get("params", [])),
         remediation=raw["remediation"].strip(),
-        examples=_examples(raw["examples"]),
+        examples=_examples(raw["examples"], at),
         source=at(),
         builtin=builtin,
         raw=raw,
     )
 
 
-def _examples(raw: dict[str, Any]) -> tuple[Example, ...]:
+def _examples(raw: dict[str, Any], at: Callable[..., Location]) -> tuple[Example, ...]:
     out: list[Example] = []
     for expect in ("pass", "fail", "not_applicable"):
         for index, ex in enumerate(raw.get(expect, [])):
@@ -277,6 +277,7 @@ def _examples(raw: dict[str, Any]) -> tuple[Example, ...]:
                     as_of=ex.get("as_of", "2026-01-01"),
                     params=dict(ex.get("params", {})),
                     index=index,
+                    location=at("examples", expect, index),
                 )
             )
     return tuple(out)

@@ -24,6 +24,8 @@ class Example:
     params: dict[str, Any] = field(default_factory=dict)
     index: int = 0
     """Position in its list, for messages (`fail[1]`)."""
+    location: Location | None = None
+    """Where the example is written in its rule file."""
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
