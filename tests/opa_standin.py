@@ -18,7 +18,7 @@ injection for the client's failure paths (`mode`):
     "401"        every request answers HTTP 401
     "malformed"  data queries answer a body that is not JSON
     "no-result"  data queries answer {} (undefined)
-    "slow"       requests sleep `delay` seconds before answering (for timeouts)
+    "slow"       data queries sleep `delay` seconds before answering (for timeouts)
     "extra-rule" data.zenpolicy.findings gains a finding for rule "ZZ-99"
 
 What it proves is that zenpolicy's client speaks this protocol and that rego-cpp
@@ -31,6 +31,7 @@ from __future__ import annotations
 
 import io
 import json
+import ssl
 import tarfile
 import threading
 import time
@@ -61,12 +62,16 @@ class StandInOpa:
 
     # ---- lifecycle -------------------------------------------------------------------
 
-    def start(self) -> str:
+    def start(self, tls: ssl.SSLContext | None = None) -> str:
+        """Serve; with `tls` (a server-side context), over HTTPS."""
         handler = type("Handler", (_Handler,), {"opa": self})
         self._server = _Server(("127.0.0.1", 0), handler)
         self._server.daemon_threads = True
+        if tls is not None:
+            self._server.socket = tls.wrap_socket(self._server.socket, server_side=True)
         threading.Thread(target=self._server.serve_forever, daemon=True).start()
-        return f"http://127.0.0.1:{self._server.server_address[1]}"
+        scheme = "https" if tls is not None else "http"
+        return f"{scheme}://127.0.0.1:{self._server.server_address[1]}"
 
     def stop(self) -> None:
         if self._server is not None:
@@ -93,7 +98,7 @@ class StandInOpa:
     # ---- what the handler calls -------------------------------------------------------
 
     def put_policy(self, policy_id: str, source: str) -> tuple[int, dict[str, Any]]:
-        if any(policy_id.startswith(root.replace(".", "/")) for root in self.bundle_roots):
+        if self._owned_by_bundle(policy_id):
             return 400, {"code": "invalid_parameter", "message": f"path {policy_id} is owned by bundle"}
         try:
             # Parse it alone (cheap); the whole set is compiled at the next query.
@@ -110,6 +115,8 @@ class StandInOpa:
         return 200, {}
 
     def delete_policy(self, policy_id: str) -> tuple[int, dict[str, Any]]:
+        if self._owned_by_bundle(policy_id):
+            return 400, {"code": "invalid_parameter", "message": f"path {policy_id} is owned by bundle"}
         with self._lock:
             if self.policies.pop(policy_id, None) is None:
                 return 404, {
@@ -118,6 +125,10 @@ class StandInOpa:
                 }
             self._rego = None
         return 200, {}
+
+    def _owned_by_bundle(self, policy_id: str) -> bool:
+        # OPA refuses policy writes under a bundle's roots (the bundle owns them).
+        return any(policy_id.startswith(root.replace(".", "/")) for root in self.bundle_roots)
 
     def query(self, path: str, input_value: Any) -> tuple[int, dict[str, Any]]:
         with self._lock:
@@ -167,7 +178,7 @@ class _Handler(BaseHTTPRequestHandler):
         path = urlsplit(self.path).path
         opa.requests.append((method, path))
         body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
-        if opa.mode == "slow":
+        if opa.mode == "slow" and path.startswith("/v1/data/"):
             time.sleep(opa.delay)
         if opa.mode in ("500", "401"):
             self._send(int(opa.mode), {"code": "injected", "message": f"injected HTTP {opa.mode}"})

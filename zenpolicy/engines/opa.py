@@ -237,7 +237,9 @@ def evaluate(
     which the answer is checked against. Raises EngineError (server), InputError (a
     user module), UsageError (options)."""
     custom = load_custom_modules(rego_modules, [rule.id for rule in rules])
-    payload = normalise(inventory, as_of, params)
+    # The normalised input, plus the rule IDs wanted: a bundle may hold more rules
+    # than were selected (--select/--skip), and only these must answer.
+    payload = {**normalise(inventory, as_of, params), "rules": [rule.id for rule in rules]}
     with OpaConnection(options) as opa:
         opa.health()
         if not options.use_bundle:

@@ -195,5 +195,12 @@ import rego.v1
 findings contains f if {
 \tsome id
 \tsome f in data.zenpolicy.rules[id].findings
+\twanted(f.rule_id)
 }
+
+# `input.rules`, when given, lists the rule IDs wanted (the client's --select/--skip);
+# a server holding a bigger catalogue (a shared bundle) then answers only those.
+wanted(_) if not input.rules
+
+wanted(rule_id) if rule_id in input.rules
 """
