@@ -113,6 +113,28 @@ def child_stages(root: Path, output: Path) -> dict[str, float]:
     return times
 
 
+def child_cache_hit(root: Path, output: Path) -> dict[str, float]:
+    """What `check` costs when its result is cached, through the zenpolicy.cache API: the
+    key (hashing every input), the entry (read, CRC-checked), the output written. The
+    first call fills the cache; run it twice and time the second."""
+    start = time.perf_counter()
+    from zenpolicy import cache
+    from zenpolicy.api import CheckOptions, run_check
+    from zenpolicy.formats import FORMATS, RenderOptions
+    from zenpolicy.output import write_atomic
+
+    render = {"format": "json", "verbose": False}
+    key = cache.check_key(CheckOptions(path=root), render=render)
+    assert key is not None
+    entry = cache.load(key)
+    if entry is None:
+        text = FORMATS["json"](run_check(CheckOptions(path=root)), RenderOptions())
+        cache.store(key, cache.Entry(payload=text.encode(), meta={}))
+    else:
+        write_atomic(output, entry.payload.decode())
+    return {"hit": time.perf_counter() - start, "was_hit": entry is not None}
+
+
 def child_parse_floor(root: Path) -> dict[str, float]:
     """yaml-rs alone on the inventory's files: the least any YAML-reading tool pays."""
     import gc
@@ -229,7 +251,8 @@ def median(values: list[float]) -> float:
 def bench_size(size: int, runs: int, with_checkov: bool, tmp: Path) -> dict[str, Any]:
     root = OUT / f"{size}"
     report = tmp / f"report-{size}.json"
-    env = dict(os.environ)
+    # A private cache: the runs' entries (~220 MB each at 100k) stay out of the user's.
+    env = dict(os.environ, ZENPOLICY_CACHE_DIR=str(tmp / "cache"))
     results: dict[str, list[float]] = {}
 
     def add(name: str, value: float) -> None:
@@ -246,9 +269,15 @@ def bench_size(size: int, runs: int, with_checkov: bool, tmp: Path) -> dict[str,
         wall, peak, _ = run_child([*cmd, "--no-cache"], env)
         add("check", wall)
         add("check_peak_mb", peak)
-        run_child(cmd, env)  # fills the cache (when there is one)
+        run_child(cmd, env)  # fills the cache, once `check` uses it
         wall, _, _ = run_child(cmd, env)
         add("rerun", wall)
+        hit = py(str(Path(__file__)), "--child-hit", str(root), str(report))
+        run_child(hit, env)
+        wall, _, out = run_child(hit, env)
+        if not json.loads(out.splitlines()[-1])["was_hit"]:
+            raise RuntimeError("the second cached run was not a hit")
+        add("cache_hit", wall)
     out_row: dict[str, Any] = {k: median(v) for k, v in results.items()}
     out_row["size"] = size
     out_row["report_mb"] = round(report.stat().st_size / 1e6, 1)
@@ -285,7 +314,7 @@ def show(rows: list[dict[str, Any]], info: dict[str, Any]) -> str:
         f"{info['machine']['ram_gb']} GB RAM, load average at start "
         f"{', '.join(f'{x:.2f}' for x in info['machine']['load_average'])}",
         "versions: " + ", ".join(f"{k} {v}" for k, v in info["versions"].items()),
-        f"medians of {info['runs']} runs, seconds (wall clock):",
+        f"commit {info['commit']}; medians of {info['runs']} runs, seconds (wall clock):",
         "",
     ]
     head = [
@@ -295,6 +324,7 @@ def show(rows: list[dict[str, Any]], info: dict[str, Any]) -> str:
         "stages",
         "check",
         "rerun",
+        "cache hit",
         "floor",
         "check/floor",
         "eval/load",
@@ -313,6 +343,7 @@ def show(rows: list[dict[str, Any]], info: dict[str, Any]) -> str:
                     f"{total:.2f}",
                     f"{row['check']:.2f}",
                     f"{row['rerun']:.2f}",
+                    f"{row['cache_hit']:.2f}",
                     f"{row['parse_floor']:.2f}",
                     f"{row['check'] / row['parse_floor']:.1f}x",
                     f"{row['evaluate'] / row['load']:.2f}",
@@ -343,6 +374,9 @@ def main(argv: list[str] | None = None) -> None:
     if args[:1] == ["--child-stages"]:
         print(json.dumps(child_stages(Path(args[1]), Path(args[2]))))
         return
+    if args[:1] == ["--child-hit"]:
+        print(json.dumps(child_cache_hit(Path(args[1]), Path(args[2]))))
+        return
     if args[:1] == ["--child-floor"]:
         print(json.dumps(child_parse_floor(Path(args[1]))))
         return
@@ -351,17 +385,21 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--runs", type=int, default=5)
     parser.add_argument("--files", type=int, default=100)
     parser.add_argument("--seed", type=int, default=1)
-    parser.add_argument("--checkov", action="store_true", help="compare with Checkov at the smallest size")
+    parser.add_argument("--checkov", action="store_true", help="compare with Checkov (at --checkov-size)")
+    parser.add_argument("--checkov-size", type=int, default=10000)
     parser.add_argument("--setup", action="store_true", help="generate estates, install Checkov")
     parser.add_argument("--json", type=Path, help="also write the results here")
     opts = parser.parse_args(args)
     sizes = [int(s) for s in opts.sizes.split(",")]
     setup(sizes, opts.files, opts.seed, opts.checkov and opts.setup)
-    info: dict[str, Any] = {"machine": machine(), "versions": versions(), "runs": opts.runs}
+    commit = subprocess.run(
+        ["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True, check=False, cwd=REPO
+    ).stdout.strip()
+    info: dict[str, Any] = {"machine": machine(), "versions": versions(), "runs": opts.runs, "commit": commit}
     rows = []
     with tempfile.TemporaryDirectory() as tmp:
-        for i, size in enumerate(sizes):
-            rows.append(bench_size(size, opts.runs, opts.checkov and i == 0, Path(tmp)))
+        for size in sizes:
+            rows.append(bench_size(size, opts.runs, opts.checkov and size == opts.checkov_size, Path(tmp)))
             print(f"  {size:,} done", file=sys.stderr)
     text = show(rows, info)
     print(text)
