@@ -16,6 +16,8 @@ bearer token.
 from __future__ import annotations
 
 import json
+import re
+import warnings
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any, TypeVar
@@ -23,7 +25,13 @@ from urllib.parse import urlsplit
 
 import requests
 from opa_client import OpaClient
-from urllib3.exceptions import ConnectTimeoutError, MaxRetryError, NewConnectionError, ReadTimeoutError
+from urllib3.exceptions import (
+    ConnectTimeoutError,
+    InsecureRequestWarning,
+    MaxRetryError,
+    NewConnectionError,
+    ReadTimeoutError,
+)
 
 from zenpolicy.api import OpaOptions
 from zenpolicy.engines.normalise import normalise
@@ -79,7 +87,12 @@ class OpaConnection(OpaClient):  # type: ignore[misc]  # opa_client is untyped
         self.root_url = f"{self.base_url}/{self.version}"
 
     def _init_session(self) -> requests.Session:
-        session: requests.Session = super()._init_session()
+        configured: requests.Session = super()._init_session()  # headers, token, retries, cert
+        session = _OwnVerifySession()
+        session.headers.update(configured.headers)
+        session.cert = configured.cert
+        for prefix, adapter in configured.adapters.items():
+            session.mount(prefix, adapter)
         # `ssl=True` only turns verification on against the system CAs; a private CA
         # (ca_file) and an explicit, opt-in `insecure` need the session's own setting.
         if self.ssl:
@@ -98,7 +111,11 @@ class OpaConnection(OpaClient):  # type: ignore[misc]  # opa_client is untyped
         """Run one client call; `action` completes "... while {action}" in messages."""
         self.last_response = None
         try:
-            return request()
+            with warnings.catch_warnings():
+                if self.options.insecure:
+                    # Said once by the CLI, not once per request by urllib3.
+                    warnings.simplefilter("ignore", InsecureRequestWarning)
+                return request()
         except requests.exceptions.SSLError as exc:
             raise self.error(
                 f"TLS with the OPA server at {self.shown} failed while {action}: {_reason(exc)}"
@@ -180,6 +197,23 @@ def _bind(function: Callable[..., Any], *args: Any, **kwargs: Any) -> Callable[[
     return lambda: function(*args, **kwargs)
 
 
+class _OwnVerifySession(requests.Session):
+    """A session whose own `verify` wins over REQUESTS_CA_BUNDLE/CURL_CA_BUNDLE.
+
+    requests lets those variables replace a session's CA file, and even its
+    `verify = False` (psf/requests#3829, kept until requests 3): --opa-ca-file would be
+    silently ignored wherever the variables are set, as in many CI images. With the
+    default (`True`), the variables still apply, as for any requests program."""
+
+    def merge_environment_settings(
+        self, url: Any, proxies: Any, stream: Any, verify: Any, cert: Any
+    ) -> dict[str, Any]:
+        settings: dict[str, Any] = super().merge_environment_settings(url, proxies, stream, verify, cert)
+        if verify is None and self.verify is not True:
+            settings["verify"] = self.verify
+        return settings
+
+
 def _is_timeout(exc: BaseException) -> bool:
     if isinstance(exc, requests.exceptions.Timeout):
         return True
@@ -201,7 +235,8 @@ def _reason(exc: BaseException) -> str:
         if marker in text:
             text = text[text.index(marker) :]
             break
-    return text.rstrip(")'\"").strip()[:200] or type(exc).__name__
+    text = re.sub(r"\s*\(_ssl\.c:\d+\)?$", "", text.rstrip(")'\"").strip())  # OpenSSL's source line
+    return text[:200] or type(exc).__name__
 
 
 def _detail(response: requests.Response | None) -> str:
