@@ -36,8 +36,9 @@ def test_whole_report_content() -> None:
     doc = json.loads(render(sample_report()))
     assert sorted(doc) == [
         "as_of", "counts", "engine", "findings", "inputs", "inventory", "params", "report_version",
-        "rules", "tool_version",
+        "resources", "rules", "tool_version",
     ]  # fmt: skip
+    assert doc["resources"] == 5
     assert doc["counts"] == {"pass": 1, "fail": 2, "error": 1, "not_applicable": 1}
     assert doc["inputs"] == [{"path": "inv/accounts.yaml", "sha256": "a" * 64}]
     assert doc["params"] == {"admin_min_password_length": 16, "password_rotation": "31d"}

@@ -84,6 +84,7 @@ def sample_report(generated_at: str | None = None) -> Report:
         params={"password_rotation": "31d", "admin_min_password_length": 16},
         rules=rules,
         findings=sort_findings(findings),
+        resources=5,
         generated_at=generated_at,
     )
 
@@ -105,8 +106,8 @@ def test_default_layout_exactly() -> None:
         "  inv/accounts.yaml:3:5   AUTH-04  high      MFA is off on account.alice",
         "      fix: Enable MFA.",
         "",
-        "2 failing, 1 error, 1 passing, 1 not applicable; 4 rules on 3 resources; as of 2026-11-26; "
-        "engine native",
+        "2 failing, 1 error, 1 passing, 1 not applicable; 4 rules, 5 resources (3 in a rule's scope); "
+        "as of 2026-11-26; engine native",
         "(passing and not-applicable findings are listed with --verbose)",
         "params: admin_min_password_length=16 password_rotation=31d",
     ]
@@ -153,7 +154,8 @@ def test_clean_report_says_so() -> None:
         findings=(),
     )
     assert render(clean).splitlines() == [
-        "0 failing, 0 errors, 0 passing, 0 not applicable; 1 rule on 0 resources; as of 2026-11-26; engine opa",
+        "0 failing, 0 errors, 0 passing, 0 not applicable; 1 rule, 0 resources (0 in a rule's scope); "
+        "as of 2026-11-26; engine opa",
         "params: (none)",
     ]
 

@@ -54,5 +54,6 @@ def run(options: CheckOptions) -> Report:
         params=dict(params.display),
         rules=tuple(r.info() for r in catalogue.rules),
         findings=sort_findings(findings),
+        resources=len(loaded.inventory),
         generated_at=dt.datetime.now(dt.UTC).isoformat(timespec="seconds") if generated else None,
     )

@@ -183,6 +183,8 @@ class Report:
     rules: tuple[RuleInfo, ...]
     findings: tuple[Finding, ...]
     """Sorted: status, then rule, then address (see `sort_findings`)."""
+    resources: int = 0
+    """How many resources the inventory declares (checked or not)."""
     generated_at: str | None = None
     """The one non-deterministic field, marked as such in every format; None omits it."""
 

@@ -41,6 +41,7 @@ def report_to_dict(report: Report) -> dict[str, Any]:
         "engine": report.engine,
         "inventory": report.inventory,
         "inputs": [{"path": i.path, "sha256": i.sha256} for i in report.inputs],
+        "resources": report.resources,
         "params": dict(report.params),
         "rules": [rule_to_dict(r) for r in report.rules],
         "findings": [f.to_dict() for f in report.findings],

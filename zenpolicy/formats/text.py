@@ -106,11 +106,12 @@ def _verbose(report: Report, style: _Styler) -> list[str]:
 
 def summary_line(report: Report) -> str:
     counts = report.counts()
-    resources = len({f.address for f in report.findings if f.address != "inventory"})
+    checked = len({f.address for f in report.findings if f.address != "inventory"})
     return (
         f"{counts['fail']} failing, {_n(counts['error'], 'error')}, {counts['pass']} passing, "
-        f"{counts['not_applicable']} not applicable; {_n(len(report.rules), 'rule')} on "
-        f"{_n(resources, 'resource')}; as of {report.as_of}; engine {report.engine}"
+        f"{counts['not_applicable']} not applicable; {_n(len(report.rules), 'rule')}, "
+        f"{_n(report.resources, 'resource')} ({checked} in a rule's scope); "
+        f"as of {report.as_of}; engine {report.engine}"
     )
 
 
