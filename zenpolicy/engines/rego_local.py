@@ -17,6 +17,12 @@ from collections.abc import Mapping
 from typing import Any
 
 import regopy
+from regopy.rego_shared import (  # type: ignore[import-untyped]  # (pyproject covers `regopy` only)
+    rego_free_output,
+    rego_output_ok,
+    rego_output_string,
+    rego_query,
+)
 
 
 class LocalRegoError(Exception):
@@ -44,12 +50,27 @@ class LocalRego:
         """The value of `data.<path>` (dots) for `input_value`; None when undefined."""
         with self._lock:
             self._interpreter.set_input(regopy.Input(input_value))
-            output = self._interpreter.query(f"result := data.{path}")
-            if not output.ok():
-                raise LocalRegoError(_first_line(str(output)))
-            if not output.results:
-                return None
-            return output.results[0].bindings.get("result")
+            impl = rego_query(self._interpreter._impl, f"result := data.{path}")
+            try:
+                text = rego_output_string(impl)
+                if not rego_output_ok(impl):
+                    raise LocalRegoError(_first_line(text))
+            finally:
+                rego_free_output(impl)
+        if text == "undefined":
+            return None
+        # rego-cpp writes strings that came from the input without escaping them: control
+        # characters are let through (strict=False), but a `"` or `\\` in an input value
+        # breaks the text, and its node API is no better (strings that built-ins return
+        # keep their quotes). Say so rather than guess.
+        try:
+            answer = json.loads(text, strict=False)
+        except ValueError:
+            raise LocalRegoError(
+                'rego-cpp wrote an answer that is not JSON (an input string with " or \\ in it?)'
+            ) from None
+        results = answer if isinstance(answer, list) else [answer]
+        return results[0].get("bindings", {}).get("result") if results else None
 
 
 def evaluate_findings(
