@@ -122,13 +122,13 @@ findings contains f if {
 }
 
 # `where`: the resources this rule applies to.
-applies(s, a, o, r) if {
+applies(s, _, _, _) if {
 \tlib.test(lib.get(s, ["status"]), "eq", "active")
 \tlib.test(lib.get(s, ["authentication"]), "eq", "password")
 }
 
 # The leaf tests of `require` on the subject, in order: the evidence.
-evidence(s, a, o, r) := [
+evidence(s, _, _, _) := [
 \tlib.check("age(password_changed_on) <= password_rotation", lib.age(lib.get(s, ["password_changed_on"])), "le", lib.param("password_rotation")),
 ]
 

@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from zenpolicy.errors import RuleError
 from zenpolicy.model import Problem
 from zenpolicy.rules.model import INVENTORY, Rule
-from zenpolicy.rules.rego_conditions import ARGS, ConditionCompiler, kind_ref, leaves, rego_string
+from zenpolicy.rules.rego_conditions import ConditionCompiler, kind_ref, leaves, rego_string, signature
 from zenpolicy.rules.rego_lib import LIB_SOURCE
 
 ROOT_PACKAGE = "zenpolicy"
@@ -113,7 +113,7 @@ def compile_rule(rule: Rule) -> RegoModule:
     counting = _flush(compiler)
     parts.append(
         "# The leaf tests of `require` on the subject, in order: the evidence.\n"
-        f"evidence({ARGS}) := [\n{evidence}\n]"
+        f"{signature('evidence', evidence)} := [\n{evidence}\n]"
     )
     index = {id(leaf): i for i, leaf in enumerate(checks)}
     compiler.define("compliant", rule.require, args="ev", leaf=lambda leaf: f"ev[{index[id(leaf)]}].result")
@@ -132,10 +132,12 @@ def compile_rule(rule: Rule) -> RegoModule:
 def _kind_findings(kind: str, has_where: bool) -> list[str]:
     resources = kind_ref(kind)
     address = f'concat(".", [{rego_string(kind)}, name])'
-    applies = f"\n\tapplies(s, {address}, null, s)" if has_where else ""
+    exists = (
+        f"s := {resources}[name]\n\tapplies(s, {address}, null, s)" if has_where else f"{resources}[name]"
+    )
     return [
         f"# The {kind} resources this rule checks.\n"
-        f"candidates contains name if {{\n\tsome name\n\ts := {resources}[name]{applies}\n}}",
+        f"candidates contains name if {{\n\tsome name\n\t{exists}\n}}",
         "# One finding per candidate; its own attributes are both the subject and `$root`.\n"
         f"findings contains f if {{\n\tsome name in candidates\n\ts := {resources}[name]\n"
         f"\taddress := {address}\n\tev := evidence(s, address, null, s)\n"

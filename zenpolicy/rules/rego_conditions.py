@@ -118,7 +118,11 @@ class ConditionCompiler:
         """`name(args)` holds exactly when `cond` does."""
         at = len(self.helpers)
         branches = cond.items if isinstance(cond, ast.Any_) else (cond,)
-        bodies = [_block(f"{name}({args}) if {{", self.body(b, args, leaf), "}") for b in branches]
+        bodies = []
+        for branch in branches:
+            lines = self.body(branch, args, leaf)
+            head = signature(name, "\n".join(lines)) if args == ARGS else f"{name}({args})"
+            bodies.append(_block(f"{head} if {{", lines, "}"))
         # `any: []` is false: a function whose only body never holds.
         self.helpers[at:at] = bodies or [f"{name}({args}) if false"]
 
@@ -195,7 +199,8 @@ class ConditionCompiler:
             ast.Referrers: "referrers",
             ast.ExistsKind: "resources",
         }[type(leaf)]
-        call = f"{name}_{n}({ARGS})"
+        helper_name = f"{name}_{n}"
+        call = f"{helper_name}({ARGS})"
         self._counted[id(leaf)] = call
         self._kept.append(leaf)
         at = len(self.helpers)
@@ -203,7 +208,7 @@ class ConditionCompiler:
             # Null (not 0) when the path holds no list: the test is false, as in native.
             self.define(f"satisfy_{n}", leaf.satisfy)
             helper = _counting(
-                call,
+                helper_name,
                 ["items := " + self.path(leaf.path), "is_array(items)"],
                 "[item |",
                 ["some item in items", f"satisfy_{n}(item, null, s, r)"],
@@ -213,7 +218,7 @@ class ConditionCompiler:
             # The target's address is the reference itself; its outer subject is s.
             self.define(f"satisfy_{n}", leaf.satisfy)
             helper = _counting(
-                call,
+                helper_name,
                 [],
                 "[ref |",
                 [
@@ -235,15 +240,14 @@ class ConditionCompiler:
                 "}",
             )
             guards = ["a != null", f"referring := {found}"]
-            lines = [
-                "some name in referring",
-                f"x := {kind_ref(leaf.kind)}[name]",
-                *self._where(n, leaf.kind, leaf.where),
-            ]
-            helper = _counting(call, guards, "{name |", lines, "}")
+            if leaf.where is None:
+                helper = _counting(helper_name, guards, "", ["referring"], "")
+            else:
+                lines = ["some name in referring", *self._candidate(n, leaf.kind, leaf.where)]
+                helper = _counting(helper_name, guards, "{name |", lines, "}")
         else:
-            lines = ["some name", f"x := {kind_ref(leaf.kind)}[name]", *self._where(n, leaf.kind, leaf.where)]
-            helper = _counting(call, [], "{name |", lines, "}")
+            lines = ["some name", *self._candidate(n, leaf.kind, leaf.where)]
+            helper = _counting(helper_name, [], "{name |", lines, "}")
         self.helpers.insert(at, helper)
         return call
 
@@ -260,11 +264,15 @@ class ConditionCompiler:
                 holder = f"lib.resource(via_{step})"
         return lines
 
-    def _where(self, n: int, kind: str, where: ast.Condition | None) -> list[str]:
+    def _candidate(self, n: int, kind: str, where: ast.Condition | None) -> list[str]:
+        """The resource `name` of `kind` exists and satisfies `where` (if any)."""
         if where is None:
-            return []
+            return [f"{kind_ref(kind)}[name]"]
         self.define(f"where_{n}", where)
-        return [f'where_{n}(x, concat(".", [{rego_string(kind)}, name]), s, r)']
+        return [
+            f"x := {kind_ref(kind)}[name]",
+            f'where_{n}(x, concat(".", [{rego_string(kind)}, name]), s, r)',
+        ]
 
     def _fresh(self, prefix: str) -> str:
         return f"{prefix}_{self._next()}"
@@ -274,14 +282,22 @@ class ConditionCompiler:
         return self._counter
 
 
-def _counting(call: str, guards: list[str], opening: str, lines: list[str], closing: str) -> str:
-    """`call := count(comprehension)`, or null when a guard (one expression, perhaps
-    over several lines) does not hold."""
-    comprehension = _block(opening, lines, closing)
+def _counting(name: str, guards: list[str], opening: str, lines: list[str], closing: str) -> str:
+    """`name(...) := count(comprehension)`, or null when a guard (one expression,
+    perhaps over several lines) does not hold. Without `opening`, `lines` is one
+    expression counted as it is."""
+    counted = _block(opening, lines, closing) if opening else lines[0]
     if not guards:
-        return f"{call} := count({comprehension})"
-    body = "\n".join(_indent(line) for line in [*guards, f"n := count({comprehension})"])
-    return f"{call} := n if {{\n{body}\n}} else := null"
+        return f"{signature(name, counted)} := count({counted})"
+    body = "\n".join(_indent(line) for line in [*guards, f"n := count({counted})"])
+    return f"{signature(name, body)} := n if {{\n{body}\n}} else := null"
+
+
+def signature(name: str, body: str) -> str:
+    """`name(s, a, o, r)`, each argument the body does not read written `_`: callers
+    pass all four, and OPA's strict mode (`opa check --strict`) refuses unused ones."""
+    used = [arg if re.search(rf"(?<![\w.]){arg}(?!\w)", body) else "_" for arg in ARGS.split(", ")]
+    return f"{name}({', '.join(used)})"
 
 
 def _block(opening: str, lines: list[str], closing: str) -> str:
