@@ -47,7 +47,8 @@ from zenpolicy.rules.timeutil import AsOf
 T = TypeVar("T")
 
 RETRIES = 2
-"""opa-python-client's default: connection failures and 502/504 on idempotent requests."""
+"""opa-python-client's default: retry connection failures, and HTTP 500/502/504 on
+idempotent requests (the health check, uploads), with a short backoff."""
 
 
 class OpaConnection(OpaClient):  # type: ignore[misc]  # opa_client is untyped
@@ -60,7 +61,8 @@ class OpaConnection(OpaClient):  # type: ignore[misc]  # opa_client is untyped
         except ValueError:
             port = -1
         if url.scheme not in ("http", "https") or not url.hostname or port == -1:
-            raise UsageError(f"--opa-url must be an http:// or https:// URL with a host, not {options.url!r}")
+            shown = re.sub(r"//[^/@]*@", "//***@", options.url)  # never echo a password
+            raise UsageError(f"--opa-url must be an http:// or https:// URL with a host, not {shown!r}")
         if options.client_key and not options.client_cert:
             raise UsageError("--opa-client-key needs --opa-client-cert")
         https = url.scheme == "https"
