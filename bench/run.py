@@ -114,25 +114,22 @@ def child_stages(root: Path, output: Path) -> dict[str, float]:
 
 
 def child_cache_hit(root: Path, output: Path) -> dict[str, float]:
-    """What `check` costs when its result is cached, through the zenpolicy.cache API: the
-    key (hashing every input), the entry (read, CRC-checked), the output written. The
-    first call fills the cache; run it twice and time the second."""
+    """What `check --output F` costs when its result is cached, through the
+    zenpolicy.cache API: the key (hashing every input), then `replay` (which leaves F
+    alone when it already holds the cached report, else writes it). The first call
+    fills the cache; run it twice and time the second."""
     start = time.perf_counter()
     from zenpolicy import cache
     from zenpolicy.api import CheckOptions, run_check
     from zenpolicy.formats import FORMATS, RenderOptions
-    from zenpolicy.output import write_atomic
 
-    render = {"format": "json", "verbose": False}
-    key = cache.check_key(CheckOptions(path=root), render=render)
+    key = cache.check_key(CheckOptions(path=root), render={"format": "json", "verbose": False})
     assert key is not None
-    entry = cache.load(key)
-    if entry is None:
+    meta = cache.replay(key, output)
+    if meta is None:
         text = FORMATS["json"](run_check(CheckOptions(path=root)), RenderOptions())
-        cache.store(key, cache.Entry(payload=text.encode(), meta={}))
-    else:
-        write_atomic(output, entry.payload.decode())
-    return {"hit": time.perf_counter() - start, "was_hit": entry is not None}
+        cache.store(key, cache.Entry(payload=text.encode(), meta={"exit": 1}))
+    return {"hit": time.perf_counter() - start, "was_hit": meta is not None}
 
 
 def child_parse_floor(root: Path) -> dict[str, float]:

@@ -209,3 +209,37 @@ def test_report_round_trip_is_exact(tmp_path: Path) -> None:
     assert render(again, RenderOptions()) == render(report, RenderOptions())
     assert cache.report_from_bytes(data[:-10]) is None
     assert cache.report_from_bytes(b"") is None
+
+
+# ---- replaying an output file -------------------------------------------------------------
+
+
+def test_replay_writes_the_output_then_leaves_an_identical_file_alone(tmp_path: Path) -> None:
+    key = "r" * 64
+    target = tmp_path / "report.json"
+    assert cache.replay(key, target) is None
+    assert not target.exists()
+    assert cache.store(key, cache.Entry(payload=b'{"ok": true}\n', meta={"exit": 1}))
+    assert cache.replay(key, target) == {"exit": 1}
+    assert target.read_bytes() == b'{"ok": true}\n'
+    before = target.stat()
+    assert cache.replay(key, target) == {"exit": 1}
+    assert target.stat().st_ino == before.st_ino  # not rewritten
+    target.write_bytes(b'{"ok": null}\n')  # same length, other content
+    os.chmod(target, 0o640)
+    assert cache.replay(key, target) == {"exit": 1}
+    assert target.read_bytes() == b'{"ok": true}\n'
+    assert target.stat().st_mode & 0o777 == 0o640  # permissions kept, as write_atomic does
+
+
+@pytest.mark.parametrize("cut", [1, 5, 200])
+def test_replay_never_writes_a_damaged_entry(cache_home: Path, tmp_path: Path, cut: int) -> None:
+    key = "s" * 64
+    assert cache.store(key, cache.Entry(payload=b"x" * 100, meta={}))
+    path = cache_home / f"{key}.entry"
+    data = path.read_bytes()
+    path.write_bytes(data[:-cut] if cut < 100 else data[:-1] + b"y")
+    target = tmp_path / "out.json"
+    assert cache.replay(key, target) is None
+    assert not target.exists()
+    assert not path.exists()

@@ -41,7 +41,7 @@ import sys
 import tempfile
 import zlib
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -238,18 +238,9 @@ def _decode(data: bytes, key: str) -> Entry | None:
     end = data.find(b"\n", len(_MAGIC))
     if end < 0:
         return None
-    try:
-        header = json.loads(data[len(_MAGIC) : end])
-        payload = data[end + 1 :]
-        if (
-            header.get("format") != CACHE_FORMAT
-            or header.get("key") != key
-            or header.get("length") != len(payload)
-            or header.get("crc32") != zlib.crc32(payload)
-            or not isinstance(header.get("meta"), dict)
-        ):
-            return None
-    except (ValueError, AttributeError):
+    header = _header(data[len(_MAGIC) : end], key)
+    payload = data[end + 1 :]
+    if header is None or header["length"] != len(payload) or header["crc32"] != zlib.crc32(payload):
         return None
     return Entry(payload=payload, meta=header["meta"])
 
@@ -283,6 +274,101 @@ def store(key: str, entry: Entry) -> bool:
     return True
 
 
+def replay(key: str, target: Path) -> dict[str, Any] | None:
+    """Make the file `target` hold the output cached under `key`; return its meta, or
+    None when there is no intact entry (then nothing was written).
+
+    When `target` already holds exactly that output (same length, same CRC-32, as after
+    the previous run), nothing is written at all: at 100k resources the report is
+    220 MB, and writing it again costs more than the rest of a cached run.
+    """
+    path = _entry_path(key)
+    try:
+        with path.open("rb") as handle:
+            magic = handle.read(len(_MAGIC))
+            header = _header(handle.readline(), key) if magic == _MAGIC else None
+            if header is None or os.fstat(handle.fileno()).st_size != handle.tell() + header["length"]:
+                raise ValueError("not an intact entry")
+            if _file_crc32(target, header["length"]) == header["crc32"]:
+                os.utime(path)
+                return dict(header["meta"])
+            payload = handle.read()
+    except (OSError, ValueError):
+        with contextlib.suppress(OSError):
+            if path.exists():
+                path.unlink()
+        return None
+    if zlib.crc32(payload) != header["crc32"]:
+        with contextlib.suppress(OSError):
+            path.unlink()
+        return None
+    _write_atomic_bytes(target, payload)
+    with contextlib.suppress(OSError):
+        os.utime(path)
+    return dict(header["meta"])
+
+
+def _header(line: bytes, key: str) -> dict[str, Any] | None:
+    try:
+        header = json.loads(line)
+    except ValueError:
+        return None
+    ok = (
+        isinstance(header, dict)
+        and header.get("format") == CACHE_FORMAT
+        and header.get("key") == key
+        and isinstance(header.get("length"), int)
+        and isinstance(header.get("crc32"), int)
+        and isinstance(header.get("meta"), dict)
+    )
+    return header if ok else None
+
+
+def _file_crc32(path: Path, length: int) -> int | None:
+    """The CRC-32 of a file of exactly `length` bytes, else None."""
+    try:
+        if path.stat().st_size != length:
+            return None
+        crc = 0
+        with path.open("rb") as handle:
+            while chunk := handle.read(16 * 1024 * 1024):
+                crc = zlib.crc32(chunk, crc)
+        return crc
+    except OSError:
+        return None
+
+
+def _write_atomic_bytes(target: Path, data: bytes) -> None:
+    """Replace `target` with `data` in one step, as zenpolicy.output.write_atomic does for
+    text (same permissions rule), without decoding and re-encoding 220 MB.
+
+    Raises OutputError when the file cannot be written."""
+    from zenpolicy.output import OutputError
+
+    directory = target.parent if str(target.parent) else Path(".")
+    try:
+        mode = os.stat(target).st_mode & 0o7777
+    except OSError:
+        umask = os.umask(0)
+        os.umask(umask)
+        mode = 0o666 & ~umask
+    try:
+        fd, tmp = tempfile.mkstemp(dir=directory, prefix=f".{target.name}.", suffix=".tmp")
+    except OSError as exc:
+        raise OutputError(f"cannot write {target}: {exc.strerror or exc}") from None
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(data)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.chmod(tmp, mode)
+        os.replace(tmp, target)
+    except OSError as exc:
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)
+        raise OutputError(f"cannot write {target}: {exc.strerror or exc}") from None
+
+
 def prune(max_entries: int = MAX_ENTRIES, max_bytes: int = MAX_BYTES) -> None:
     """Remove the least recently used entries beyond the limits, and stale temporaries."""
     try:
@@ -311,63 +397,65 @@ def _now() -> float:
 
 
 # ---- reports as payloads ----------------------------------------------------------------
-# A Report as plain nested tuples for marshal: exact (tuples stay tuples, 1 stays apart
-# from 1.0 and True, NaN survives) and several times faster to load than JSON.
+# A Report as plain values for marshal: exact (tuples stay tuples, 1 stays apart from
+# 1.0 and True, NaN survives) and faster to load than JSON. Generic over the model's
+# dataclasses, so that a field added to Report or Finding is carried without a change
+# here; every tuple is tagged, so that a dataclass and a tuple cannot be confused.
+
+_CLASSES: dict[str, Any] = {
+    cls.__name__: cls for cls in (Report, RuleInfo, Clause, Finding, Check, Location, InputFile)
+}
+_ENUMS: dict[str, Any] = {cls.__name__: cls for cls in (Severity, Status)}
+_FIELDS = {name: tuple(f.name for f in fields(cls)) for name, cls in _CLASSES.items()}
+_PLAIN = (str, int, float, bool, type(None), bytes)
+
+
+def _encode(value: Any) -> Any:
+    kind = type(value)
+    if kind in _PLAIN:
+        return value
+    name = kind.__name__
+    if name in _FIELDS and kind is _CLASSES[name]:
+        return ("D", name, tuple(_encode(getattr(value, f)) for f in _FIELDS[name]))
+    if name in _ENUMS and kind is _ENUMS[name]:
+        return ("E", name, value.value)
+    if kind is tuple:
+        return ("T", tuple(_encode(v) for v in value))
+    if kind is list:
+        return [_encode(v) for v in value]
+    if kind is dict:
+        return {k: _encode(v) for k, v in value.items()}
+    raise ValueError(f"cannot cache a value of type {name}")
+
+
+def _decode_value(value: Any) -> Any:
+    kind = type(value)
+    if kind is tuple:
+        tag = value[0]
+        if tag == "D":
+            cls, names = _CLASSES[value[1]], _FIELDS[value[1]]
+            return cls(**{n: _decode_value(v) for n, v in zip(names, value[2], strict=True)})
+        if tag == "E":
+            return _ENUMS[value[1]](value[2])
+        if tag == "T":
+            return tuple(_decode_value(v) for v in value[1])
+        raise ValueError(f"unknown tag {tag!r}")
+    if kind is list:
+        return [_decode_value(v) for v in value]
+    if kind is dict:
+        return {k: _decode_value(v) for k, v in value.items()}
+    return value
 
 
 def report_to_bytes(report: Report) -> bytes:
-    rules = tuple(
-        (
-            r.id, r.control, r.title, int(r.severity), r.domain,
-            (r.clause.source, r.clause.ref, r.clause.text),
-            r.remediation, r.frameworks,
-        )
-        for r in report.rules
-    )  # fmt: skip
-    findings = tuple(
-        (
-            f.rule_id, f.address, f.status.value, int(f.severity),
-            (f.location.path, f.location.line, f.location.column), f.message,
-            tuple((c.test, c.actual, c.expected, c.result) for c in f.evidence),
-        )
-        for f in report.findings
-    )  # fmt: skip
-    return marshal.dumps(
-        (
-            report.tool_version, report.as_of, report.engine, report.inventory,
-            tuple((i.path, i.sha256) for i in report.inputs), report.params, rules, findings,
-            report.generated_at,
-        )
-    )  # fmt: skip
+    """The report as a payload. Raises ValueError for a value that is not plain data."""
+    return marshal.dumps(_encode(report))
 
 
 def report_from_bytes(data: bytes) -> Report | None:
     """The report `report_to_bytes` wrote, or None if the bytes are not one."""
     try:
-        tool, as_of, engine, inventory, inputs, params, rules, findings, generated = marshal.loads(data)  # noqa: S302 - our own entry, CRC-checked, in a private directory
-        return Report(
-            tool_version=tool,
-            as_of=as_of,
-            engine=engine,
-            inventory=inventory,
-            inputs=tuple(InputFile(path=p, sha256=h) for p, h in inputs),
-            params=params,
-            rules=tuple(
-                RuleInfo(
-                    id=i, control=c, title=t, severity=Severity(s), domain=d,
-                    clause=Clause(source=cl[0], ref=cl[1], text=cl[2]), remediation=rem, frameworks=fw,
-                )
-                for i, c, t, s, d, cl, rem, fw in rules
-            ),
-            findings=tuple(
-                Finding(
-                    rule_id=rid, address=addr, status=Status(st), severity=Severity(sev),
-                    location=Location(path=loc[0], line=loc[1], column=loc[2]), message=msg,
-                    evidence=tuple(Check(test=t, actual=a, expected=e, result=r) for t, a, e, r in ev),
-                )
-                for rid, addr, st, sev, loc, msg, ev in findings
-            ),
-            generated_at=generated,
-        )  # fmt: skip
+        report = _decode_value(marshal.loads(data))  # noqa: S302 - our own entry, CRC-checked, in a private directory
     except (ValueError, TypeError, EOFError, IndexError, KeyError):
         return None
+    return report if isinstance(report, Report) else None
