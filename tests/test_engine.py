@@ -267,3 +267,39 @@ def test_until_measures_time_left_before_a_date(expires: str, status: Status) ->
     finding = run(make_rule("website", {"until": "certificate_expires_on", "ge": "14d"}), inv)["website.www"]
     assert finding.status is status
     assert finding.evidence[0].test == "until(certificate_expires_on) >= 14d"
+
+
+@pytest.mark.parametrize(
+    ("value", "pattern", "result"),
+    [
+        ("\x1f", "\\S", True),  # RE2's \s is [\t\n\f\r ]; Python's would count \x1f as space
+        ("\u0663", "^\\d$", False),  # RE2's \d is ASCII only
+        ("web-01\n", "^web-01$", False),  # $ is the end of the text, not before a final newline
+    ],
+)
+def test_matches_is_re2(value: str, pattern: str, result: bool) -> None:
+    assert compare("matches", value, pattern) is result
+
+
+@pytest.mark.parametrize("pattern", ["(a)\\1", "(?=a)b"])
+def test_patterns_re2_refuses_are_rule_errors(pattern: str) -> None:
+    from zenpolicy.rules.ast import ConditionError, parse_condition
+
+    with pytest.raises(ConditionError, match="invalid regular expression"):
+        parse_condition({"path": "description", "matches": pattern})
+
+
+def test_until_rounds_down_like_every_duration() -> None:
+    inv = inventory_from_yaml(
+        "system:\n  s: {type: other}\naccount:\n  a: {system: system.s, type: human, status: active,"
+        ' access_expires_at: "2026-11-25T23:59:59.5Z"}\n'
+    )
+    finding = run(make_rule("account", {"until": "access_expires_at", "ge": "0s"}), inv)["account.a"]
+    assert finding.evidence[0].actual == -1  # -0.5 s rounds down to -1
+
+
+@pytest.mark.parametrize("value", ["2026-11-25T23:00:00+0100", "2026-11-25T23:00Z", "2026-11-25 23:00:00Z"])
+def test_only_rfc3339_date_times_are_instants(value: str) -> None:
+    from zenpolicy.rules.timeutil import age_seconds, parse_as_of
+
+    assert age_seconds(value, parse_as_of("2026-11-26")) is None

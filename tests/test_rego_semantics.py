@@ -144,11 +144,9 @@ def key(findings: list[Finding]) -> list[Finding]:
     return sorted(findings, key=lambda f: f.address)
 
 
-# ---- known disagreements, kept visible -------------------------------------------------
-# docs/rules.md says `matches` is RE2 (what OPA runs), but the native engine searches
-# with Python's `re`, whose classes are Unicode-aware and whose `$` also matches before
-# a final newline. These cases differ until the native engine matches RE2; strict xfail
-# makes the fix announce itself (then delete the marker).
+# ---- regular expressions: RE2 on both sides ---------------------------------------------
+# Python's `re` would differ from RE2 on each of these (Unicode-aware classes, `$`
+# before a final newline); the native engine uses RE2 itself, so they agree.
 
 REGEX_DISAGREEMENTS = [
     ("unit separator is Python whitespace", "\x1f", "\\S"),
@@ -158,7 +156,6 @@ REGEX_DISAGREEMENTS = [
 ]
 
 
-@pytest.mark.xfail(strict=True, reason="native `matches` is Python re, not RE2 (reported)")
 @pytest.mark.parametrize(
     ("name", "value", "pattern"), REGEX_DISAGREEMENTS, ids=[c[0] for c in REGEX_DISAGREEMENTS]
 )

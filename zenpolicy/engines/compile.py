@@ -10,7 +10,6 @@ verdict.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -18,8 +17,9 @@ from typing import Any
 from zenpolicy.inventory.model import Inventory, Resource
 from zenpolicy.inventory.schema import kind_schemas, reference_paths
 from zenpolicy.rules import ast
+from zenpolicy.rules.regex import regex
 from zenpolicy.rules.schedule import cron_max_gap
-from zenpolicy.rules.timeutil import AsOf, age_seconds, duration_seconds
+from zenpolicy.rules.timeutil import AsOf, age_seconds, duration_seconds, until_seconds
 
 
 @dataclass(frozen=True, slots=True)
@@ -122,18 +122,8 @@ def compare(op: str, a: Any, b: Any) -> bool:
     if op == "contains":
         return isinstance(a, list) and any(json_eq(x, b) for x in a)
     if op == "matches":
-        return isinstance(a, str) and isinstance(b, str) and _regex(b).search(a) is not None
+        return isinstance(a, str) and isinstance(b, str) and regex(b).search(a) is not None
     raise ValueError(f"unknown operator {op}")
-
-
-_REGEX_CACHE: dict[str, re.Pattern[str]] = {}
-
-
-def _regex(pattern: str) -> re.Pattern[str]:
-    compiled = _REGEX_CACHE.get(pattern)
-    if compiled is None:
-        compiled = _REGEX_CACHE[pattern] = re.compile(pattern)
-    return compiled
 
 
 def compile_leaf(node: ast.Condition, rule_kind: str) -> Leaf:
@@ -218,8 +208,7 @@ def _age(value: Any, ctx: Ctx) -> int | None:
 
 
 def _until(value: Any, ctx: Ctx) -> int | None:
-    age = age_seconds(value, ctx.as_of)
-    return None if age is None else -age
+    return until_seconds(value, ctx.as_of)
 
 
 def _gap(value: Any, ctx: Ctx) -> int | None:

@@ -17,7 +17,7 @@ from collections.abc import Mapping
 from typing import Any
 
 import regopy
-from regopy.rego_shared import (  # type: ignore[import-untyped]  # (pyproject covers `regopy` only)
+from regopy.rego_shared import (
     rego_free_output,
     rego_output_ok,
     rego_output_string,

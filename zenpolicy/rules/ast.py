@@ -12,6 +12,8 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
+from zenpolicy.rules.regex import RegexError, regex
+
 COMPARISONS = ("eq", "ne", "lt", "le", "gt", "ge", "in", "not_in", "contains", "matches")
 SYMBOLS = {
     "eq": "==",
@@ -313,8 +315,8 @@ def parse_condition(raw: Any) -> Condition:
         op, value = _single_op(raw, COMPARISONS, "a test")
         if op == "matches":
             try:
-                re.compile(value)
-            except (re.error, TypeError) as exc:
+                regex(value)
+            except RegexError as exc:
                 raise ConditionError(f"invalid regular expression {value!r}: {exc}") from None
         return Compare(path=path, op=op, value=parse_value(value))
     raise ConditionError(f"unknown condition {sorted(raw)}")

@@ -167,12 +167,14 @@ age(v) := secs if {
 	secs := seconds(instant_us(input.as_of) - instant_us(v))
 } else := null
 
-# The time left before a date or date-time (negative once past): the age, negated, as
-# the native engine computes it (so a fraction of a second rounds up, not down).
+# The time left before a date or date-time (negative once past), rounded down like
+# every duration: whole days to a date, seconds to a date-time.
 until(v) := secs if {
-	past := age(v)
-	past != null
-	secs := 0 - past
+	is_string(v)
+	regex.match(date_re, v)
+	secs := seconds(instant_us(v) - instant_us(input.as_of_date))
+} else := secs if {
+	secs := seconds(instant_us(v) - instant_us(input.as_of))
 } else := null
 
 # end - start, in seconds; null unless both are dates or date-times.

@@ -14,6 +14,9 @@ from functools import lru_cache
 from zenpolicy.errors import UsageError
 
 _DATE_RE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}\Z")
+_RFC3339_RE = re.compile(
+    r"[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}(\.[0-9]+)?(Z|[+-][0-9]{2}:[0-9]{2})\Z"
+)
 _UTC = dt.UTC
 
 
@@ -64,11 +67,16 @@ def parse_date(value: str) -> dt.date | None:
 
 @lru_cache(maxsize=65536)
 def parse_datetime(value: str) -> dt.datetime | None:
-    """An RFC 3339 date-time with an offset (`Z` or `+02:00`); None otherwise."""
-    if len(value) < 20 or value[10] not in "Tt":
+    """An RFC 3339 date-time with an offset (`Z` or `+02:00`); None otherwise.
+
+    Only RFC 3339's shape is accepted (not the looser ISO 8601 forms `fromisoformat`
+    also takes, such as `+0200` or a missing seconds field), because that is what
+    OPA's `time.parse_rfc3339_ns` accepts: both engines must read the same instants.
+    """
+    if _RFC3339_RE.match(value) is None:
         return None
     try:
-        moment = dt.datetime.fromisoformat(value.replace("z", "Z"))
+        moment = dt.datetime.fromisoformat(value.upper())  # RFC 3339 allows `t` and `z`
     except ValueError:
         return None
     return moment if moment.tzinfo is not None else None
@@ -85,6 +93,19 @@ def age_seconds(value: object, as_of: AsOf) -> int | None:
     if moment is None:
         return None
     return _floor_seconds(as_of.instant - moment)
+
+
+def until_seconds(value: object, as_of: AsOf) -> int | None:
+    """`value - as_of` in whole seconds, rounded down, or None (see `age_seconds`)."""
+    if not isinstance(value, str):
+        return None
+    day = parse_date(value)
+    if day is not None:
+        return (day - as_of.date).days * 86400
+    moment = parse_datetime(value)
+    if moment is None:
+        return None
+    return _floor_seconds(moment - as_of.instant)
 
 
 def instant(value: object) -> dt.datetime | None:
