@@ -208,7 +208,7 @@ def test_any_rule_around_its_boundaries(case: tuple[Rule, dict[str, Any], AsOf, 
 
 
 @SETTINGS
-@given(scenarios(_rules("password_rotation", "password_max_age_days")))
+@given(scenarios(_rules("password_rotation")))
 def test_ages_around_the_rotation_period(case: tuple[Rule, dict[str, Any], AsOf, str | None]) -> None:
     rule, resources, as_of, _ = case
     agree(rule, resources, as_of)

@@ -68,8 +68,10 @@ def _value(value: ast.Value) -> Callable[[Any, Any, Ctx], Any]:
         literal = value.value
         return lambda subj, outer, ctx: literal
     if isinstance(value, ast.Param):
-        name = value.name
-        return lambda subj, outer, ctx: ctx.params.get(name)
+        name, param = value.name, value
+        if param.unit is None:
+            return lambda subj, outer, ctx: ctx.params.get(name)
+        return lambda subj, outer, ctx: param.convert(ctx.params.get(name))
     return _reader(value.path)
 
 

@@ -29,7 +29,8 @@ SYMBOLS = {
 }
 
 _DURATION_RE = re.compile(r"([0-9]+)([smhdw])\Z")
-_UNIT_SECONDS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}
+UNIT_SECONDS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}
+_UNIT_SECONDS = UNIT_SECONDS
 
 
 class ConditionError(ValueError):
@@ -69,12 +70,25 @@ class Literal:
         return _show(self.value)
 
 
+UNIT_NAMES = {"s": "seconds", "m": "minutes", "h": "hours", "d": "days"}
+
+
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Param:
     name: str
+    unit: str | None = None
+    """For a duration parameter compared with a plain number of days, hours... (a
+    password policy's `max_age_days`): the unit to express the duration in."""
 
     def __str__(self) -> str:
-        return self.name
+        return self.name if self.unit is None else f"{self.name} (in {UNIT_NAMES[self.unit]})"
+
+    def convert(self, value: Any) -> Any:
+        """The parameter's value expressed in `unit` (whole when it divides exactly)."""
+        if self.unit is None or isinstance(value, bool) or not isinstance(value, int | float):
+            return value
+        size = _UNIT_SECONDS[self.unit]
+        return value // size if isinstance(value, int) and value % size == 0 else value / size
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -234,9 +248,15 @@ def parse_value(raw: Any, *, duration: bool = False) -> Value:
     if isinstance(raw, dict):
         if set(raw) == {"param"}:
             return Param(name=str(raw["param"]))
+        if set(raw) == {"param", "unit"}:
+            if raw["unit"] not in UNIT_NAMES:
+                raise ConditionError(f"unit must be one of {', '.join(UNIT_NAMES)}, not {raw['unit']!r}")
+            return Param(name=str(raw["param"]), unit=raw["unit"])
         if set(raw) == {"path"}:
             return PathValue(path=parse_path(raw["path"]))
-        raise ConditionError(f"a value mapping must be {{param: NAME}} or {{path: P}}, not {raw!r}")
+        raise ConditionError(
+            f"a value mapping must be {{param: NAME}}, {{param: NAME, unit: d}} or {{path: P}}, not {raw!r}"
+        )
     if duration:
         try:
             return Literal(value=parse_duration(raw))

@@ -107,6 +107,8 @@ class ConditionCompiler:
         if isinstance(value, ast.Literal):
             return rego_term(value.value)
         if isinstance(value, ast.Param):
+            if value.unit is not None:
+                return f"lib.param_in({rego_string(value.name)}, {ast.UNIT_SECONDS[value.unit]})"
             return f"lib.param({rego_string(value.name)})"
         return self.path(value.path)
 

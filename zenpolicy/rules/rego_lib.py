@@ -44,6 +44,13 @@ param(name) := v if {
 	v := data.zenpolicy.params[name]
 } else := null
 
+# A duration parameter (seconds) in another unit, for comparing with plain numbers of
+# days or hours; null when the parameter is absent or not a number.
+param_in(name, unit) := v if {
+	is_number(param(name))
+	v := param(name) / unit
+} else := null
+
 present(v) if v != null
 
 absent(v) if v == null
