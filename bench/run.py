@@ -299,10 +299,26 @@ def bench_size(size: int, runs: int, with_checkov: bool, tmp: Path) -> dict[str,
             ck.append(time.perf_counter() - start)
             if done.returncode not in (0, 1):
                 raise RuntimeError(f"checkov failed: {done.stderr[-2000:]}")
+        out_row["checkov_agrees"] = same_failures(ck_out / "results_json.json", report)
         out_row["zen_selected"] = median(zen)
         out_row["checkov"] = median(ck)
         out_row["checkov_ratio"] = median(ck) / median(zen)
     return out_row
+
+
+def same_failures(checkov_json: Path, zen_json: Path) -> bool:
+    """Whether Checkov and zenpolicy failed the same (rule, resource) pairs."""
+    checkov = json.loads(checkov_json.read_text())
+    theirs = {
+        (c["check_id"].removeprefix("CKV_ZP_"), c["resource"].split(".yaml.")[1].rsplit(".CKV", 1)[0])
+        for c in checkov["results"]["failed_checks"]
+    }
+    ours = {
+        (f["rule_id"].replace("-", "_"), f["address"])
+        for f in json.loads(zen_json.read_text())["findings"]
+        if f["status"] == "fail"
+    }
+    return theirs == ours
 
 
 STAGES = ("load", "validate", "build", "evaluate", "report")
@@ -364,7 +380,7 @@ def show(rows: list[dict[str, Any]], info: dict[str, Any]) -> str:
             lines.append(
                 f"Checkov at {row['size']:,} ({CHECKOV_RULES.count(',') + 1} single-resource rules): "
                 f"checkov {row['checkov']:.2f} s, zenpolicy check --select {row['zen_selected']:.2f} s, "
-                f"{row['checkov_ratio']:.0f}x"
+                f"{row['checkov_ratio']:.0f}x; same failing (rule, resource) pairs: {row['checkov_agrees']}"
             )
     return "\n".join(lines)
 
