@@ -77,6 +77,12 @@ class _Loader(_BaseLoader):  # type: ignore[misc]
         return _SEQ if kind is SequenceNode else _MAP
 
 
+class _PyLoader(yaml.SafeLoader):
+    """The pure-Python parser, for `check_nesting` only: libyaml (0.2.6, in PyYAML
+    6.0.4) refuses flow nesting past 1,000 levels while it scans ahead, before its
+    events reach our limit, so it cannot say where the 65th level starts."""
+
+
 def _plain_scalar(text: str) -> Any:
     if text in _NULLS:
         return None
@@ -209,12 +215,23 @@ def check_nesting(text: str) -> None:
     libyaml's composer (and yaml-rs) recurse in native code: 30,000 nested `[` or
     `- ` (a 60 KB file) overflow the C stack and kill the process, which no `except`
     can catch. A cheap text test clears ordinary files; the others get an exact check
-    on libyaml's event stream, which is iterative and stops at the first node too deep.
+    on libyaml's event stream, which is iterative and stops at the first node too deep
+    (or, where libyaml gives up first on its own limit, on the pure-Python parser's).
     """
     if (text.count("[") + text.count("{") <= _SAFE_OPENERS) and block_nesting_is_shallow(text):
         return
+    try:
+        _scan_depth(_Loader(text))
+    except _ParserLimit:
+        _scan_depth(_PyLoader(text))
+
+
+class _ParserLimit(Exception):
+    """libyaml stopped on its own nesting limit before ours."""
+
+
+def _scan_depth(loader: Any) -> None:
     depth = 0
-    loader = _Loader(text)
     try:
         while loader.check_event():
             event = loader.get_event()
@@ -227,7 +244,9 @@ def check_nesting(text: str) -> None:
                 raise YamlError(f"nesting deeper than {MAX_DEPTH} levels", line, column, code="yaml-too-deep")
             if isinstance(event, _OPEN_EVENTS):
                 depth += 1
-    except yaml.YAMLError:
+    except yaml.YAMLError as exc:
+        if "maximum nesting depth" in str(getattr(exc, "problem", "") or exc):
+            raise _ParserLimit from None
         return  # a syntax error: the composer reports it precisely
     finally:
         loader.dispose()
