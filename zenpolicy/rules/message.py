@@ -3,34 +3,173 @@
 Templates come from rule files, custom ones included, so they must not reach Python
 internals: the sandbox refuses attribute access to private and unsafe members, and an
 undefined value renders as `(none)` instead of raising.
+
+Most templates are text with `{{ resource.a.b }}`-style substitutions. Those are
+rendered without Jinja2 (`Plan`), by the same lookups the sandbox makes on plain JSON
+values; anything else (filters, expressions, a name that is also a method of the value
+it is looked up on) takes Jinja2. Jinja2 itself is imported on first use only.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
-from functools import lru_cache
-from typing import Any
-
-from jinja2 import ChainableUndefined, Template
-from jinja2.sandbox import ImmutableSandboxedEnvironment
+from collections.abc import Callable, Mapping, Sequence
+from functools import cache, lru_cache
+from typing import TYPE_CHECKING, Any
 
 from zenpolicy.model import Check
 
-
-class _Shown(ChainableUndefined):
-    """An absent value in a message reads `(none)`, however deep the path into it
-    (`resource.password_hashing.algorithm` when there is no `password_hashing`)."""
-
-    def __str__(self) -> str:
-        return "(none)"
+if TYPE_CHECKING:
+    from jinja2 import Template
+    from jinja2.sandbox import ImmutableSandboxedEnvironment
 
 
-_ENV = ImmutableSandboxedEnvironment(undefined=_Shown, autoescape=False, keep_trailing_newline=False)
+@cache
+def _env() -> ImmutableSandboxedEnvironment:
+    from jinja2 import ChainableUndefined
+    from jinja2.sandbox import ImmutableSandboxedEnvironment
+
+    class _Shown(ChainableUndefined):
+        """An absent value in a message reads `(none)`, however deep the path into it
+        (`resource.password_hashing.algorithm` when there is no `password_hashing`)."""
+
+        def __str__(self) -> str:
+            return UNDEFINED_TEXT
+
+    return ImmutableSandboxedEnvironment(undefined=_Shown, autoescape=False, keep_trailing_newline=False)
+
+
+UNDEFINED_TEXT = "(none)"
 
 
 @lru_cache(maxsize=1024)
 def compile_template(text: str) -> Template:
-    return _ENV.from_string(text)
+    return _env().from_string(text)
+
+
+# ---- the plain-substitution fast path ----------------------------------------------------
+
+_ROOTS = ("address", "resource", "params", "evidence")
+_DICT_ATTRIBUTES = frozenset(dir(dict))
+"""A name among these (`items`, `keys`...) is the dict's method for Jinja2, not its key."""
+_SCALARS = frozenset({str, int, float, bool, type(None), list})
+"""Values on which a name that is not one of their attributes is undefined for Jinja2
+(`getattr` fails, then `value[name]` raises TypeError or KeyError)."""
+_UNDEFINED: Any = object()
+_JINJA: Any = object()
+"""`_lookup`'s answer when only Jinja2 can say what the template renders."""
+
+# A piece is literal text, or (root name, list index or None, attribute names).
+Piece = str | tuple[str, int | None, tuple[str, ...]]
+
+
+@lru_cache(maxsize=1024)
+def plan(text: str) -> tuple[Piece, ...] | None:
+    """The template as literal text and plain lookups, or None when only Jinja2 can
+    render it. Read from Jinja2's own parse, so the literal text is exactly its own."""
+    from jinja2 import nodes
+
+    try:
+        tree = _env().parse(text)
+    except Exception:  # a syntax error: Jinja2 raises it when rendering
+        return None
+    if not tree.body:
+        return ()
+    if len(tree.body) != 1 or not isinstance(tree.body[0], nodes.Output):
+        return None
+    pieces: list[Piece] = []
+    for node in tree.body[0].nodes:
+        if isinstance(node, nodes.TemplateData):
+            pieces.append(node.data)
+            continue
+        names: list[str] = []
+        while isinstance(node, nodes.Getattr):
+            if node.attr.startswith("_") or node.attr in _DICT_ATTRIBUTES:
+                return None
+            names.append(node.attr)
+            node = node.node
+        index: int | None = None
+        if isinstance(node, nodes.Getitem):
+            arg = node.arg
+            if not (isinstance(arg, nodes.Const) and type(arg.value) is int and arg.value >= 0):
+                return None
+            index, node = arg.value, node.node
+        if not isinstance(node, nodes.Name) or node.name not in _ROOTS:
+            return None
+        if index is not None and node.name != "evidence":
+            return None
+        pieces.append((node.name, index, tuple(reversed(names))))
+    return tuple(pieces)
+
+
+def _lookup(value: Any, names: tuple[str, ...]) -> Any:
+    """`value.a.b` as the sandbox reads it, or `_UNDEFINED`, or `_JINJA`."""
+    for name in names:
+        if value is _UNDEFINED:
+            return _UNDEFINED  # chainable: undefined however deep
+        if type(value) is dict:
+            value = value.get(name, _UNDEFINED)
+        elif type(value) in _SCALARS and not hasattr(value, name):
+            value = _UNDEFINED
+        else:
+            return _JINJA
+    return value
+
+
+def render_fast(
+    pieces: tuple[Piece, ...],
+    address: str,
+    attrs: Mapping[str, Any],
+    params: Mapping[str, Any],
+    evidence: Sequence[Check],
+) -> str | None:
+    """The text Jinja2 would render for `pieces`, or None when only Jinja2 can say."""
+    out: list[str] = []
+    shown: list[dict[str, Any]] | None = None
+    for piece in pieces:
+        if isinstance(piece, str):
+            out.append(piece)
+            continue
+        root, index, names = piece
+        value: Any
+        if root == "address":
+            value = address
+        elif root == "resource":
+            value = attrs
+        elif root == "params":
+            value = params
+        else:
+            if shown is None:
+                shown = [c.to_dict() for c in evidence]
+            value = shown
+            if index is not None:
+                value = shown[index] if index < len(shown) else _UNDEFINED
+        if names:
+            value = _lookup(value, names)
+            if value is _JINJA:
+                return None
+        out.append(UNDEFINED_TEXT if value is _UNDEFINED else str(value))
+    return "".join(out)
+
+
+def renderer(
+    template: str, params: Mapping[str, Any]
+) -> Callable[[str, Mapping[str, Any], Sequence[Check]], str]:
+    """`render_message` for one template and one run's parameters: a function of the
+    address, the attributes and the evidence."""
+    pieces = plan(template)
+
+    def render(address: str, attrs: Mapping[str, Any], evidence: Sequence[Check]) -> str:
+        text = None if pieces is None else render_fast(pieces, address, attrs, params, evidence)
+        if text is None:
+            text = compile_template(template).render(
+                address=address,
+                resource=attrs,
+                params=params,
+                evidence=[c.to_dict() for c in evidence],
+            )
+        return " ".join(text.split())
+
+    return render
 
 
 def render_message(
@@ -42,10 +181,4 @@ def render_message(
     evidence: Sequence[Check],
 ) -> str:
     """Render a failing finding's message; `params` are the values as written (31d)."""
-    text = compile_template(template).render(
-        address=address,
-        resource=attrs,
-        params=params,
-        evidence=[c.to_dict() for c in evidence],
-    )
-    return " ".join(text.split())
+    return renderer(template, params)(address, attrs, evidence)

@@ -1,0 +1,103 @@
+"""Message templates: the plain-substitution fast path renders exactly what Jinja2
+renders, or steps aside."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from zenpolicy.model import Check
+from zenpolicy.rules.loader import load_catalogue
+from zenpolicy.rules.message import compile_template, plan, render_fast, render_message
+
+EVIDENCE = (
+    Check(test="count(x) >= 2", actual=1, expected=2, result=False),
+    Check(test="exists(y)", actual=None, expected=True, result=False),
+)
+
+
+def jinja(template: str, attrs: Any, params: Any = None, address: str = "server.web-01") -> str:
+    """The reference: Jinja2 alone, as render_message did before the fast path."""
+    text = compile_template(template).render(
+        address=address, resource=attrs, params=params or {}, evidence=[c.to_dict() for c in EVIDENCE]
+    )
+    return " ".join(text.split())
+
+
+def fast(template: str, attrs: Any, params: Any = None, address: str = "server.web-01") -> str:
+    return render_message(template, address=address, attrs=attrs, params=params or {}, evidence=EVIDENCE)
+
+
+def test_every_builtin_template_takes_the_fast_path() -> None:
+    for rule in load_catalogue(()).rules:
+        assert plan(rule.message) is not None, rule.id
+
+
+def test_builtin_templates_render_as_jinja2() -> None:
+    attrs_cases: list[dict[str, Any]] = [
+        {},
+        {"username": "alice", "person": None, "admins": ["a", "b"], "archive": {"method": "tar"}},
+        {"password_hashing": "bcrypt", "logging": {"accesses": True, "retention_days": 1.5}},
+        {"password_hashing": {"algorithm": None, "salted": False, "iterations": 10**20}},
+    ]
+    catalogue = load_catalogue(())
+    params = {name: spec.default for name, spec in catalogue.params.items()}
+    for rule in catalogue.rules:
+        for attrs in attrs_cases:
+            assert fast(rule.message, attrs, params) == jinja(rule.message, attrs, params), rule.id
+
+
+@pytest.mark.parametrize(
+    "template",
+    [
+        "{{ resource.a }}",
+        "x {{ resource.a.b }} y",
+        "{{ resource.a.b.c }}",
+        "{{ resource }} {{ params }} {{ address }}",
+        "{{ resource.upper }} {{ resource.a.upper }} {{ resource.a.real }}",  # methods of str, int
+        "{{ resource.items }} {{ resource.a.items }}",  # dict methods: Jinja2's business
+        "{{ resource._x }} {{ resource.__class__ }}",
+        "{{ evidence[0].actual }} {{ evidence[1].expected }} {{ evidence[5].actual }}",
+        "{{ evidence[0] }} {{ evidence }} {{ evidence.actual }} {{ evidence[0].nope }}",
+        "{{ evidence[0].actual.x }} {{ evidence[-1].actual }}",
+        "{{ nothing }} {{ range }} {{ none }} {{ true }}",
+        "{{ resource.a | upper }} {{ resource.a ~ 'x' }} {% if 1 %}y{% endif %}",
+        "{# comment #} a\n\n  b {{ resource.a }}\n",
+        "",
+        "no substitution at all",
+        "{{ resource['a'] }} {{ params.p.q }}",
+    ],
+)
+@pytest.mark.parametrize(
+    "value",
+    [None, "txt", 3, 2.5, True, [], ["x", 1], {}, {"b": 1}, {"b": {"c": None}}, {"items": 1, "b": "z"}],
+)
+def test_lookups_render_as_jinja2(template: str, value: Any) -> None:
+    attrs = {"a": value, "items": "key named items", "_x": 1}
+    params = {"p": value}
+    assert fast(template, attrs, params) == jinja(template, attrs, params)
+
+
+def test_a_mapping_that_is_not_a_dict_takes_jinja2() -> None:
+    from types import MappingProxyType
+
+    attrs = MappingProxyType({"a": 1})
+    assert render_fast(plan("{{ resource.a }}") or (), "x", attrs, {}, ()) is None
+    assert fast("{{ resource.a }}", attrs) == jinja("{{ resource.a }}", attrs) == "1"
+
+
+_json = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats() | st.text(max_size=5),
+    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.sampled_from("abxy"), inner, max_size=3),
+    max_leaves=8,
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(attrs=st.dictionaries(st.sampled_from(["a", "b", "keys", "x"]), _json, max_size=4))
+def test_generated_values_render_as_jinja2(attrs: dict[str, Any]) -> None:
+    template = "{{ resource.a }}|{{ resource.a.b }}|{{ resource.b.a.x }}|{{ resource.x }}|{{ resource }}"
+    assert fast(template, attrs) == jinja(template, attrs)
