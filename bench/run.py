@@ -64,7 +64,7 @@ def child_stages(root: Path, output: Path) -> dict[str, float]:
     from zenpolicy.inventory.config import load_config
     from zenpolicy.inventory.loader import load_documents, paused_gc
     from zenpolicy.model import Location, Report, sort_findings
-    from zenpolicy.output import write_atomic
+    from zenpolicy.output import write_atomic_chunks
     from zenpolicy.rules.loader import load_catalogue
     from zenpolicy.rules.params import resolve_params
     from zenpolicy.rules.timeutil import parse_as_of
@@ -107,7 +107,7 @@ def child_stages(root: Path, output: Path) -> dict[str, float]:
             rules=tuple(r.info() for r in catalogue.rules),
             findings=sort_findings(findings),
         )
-        write_atomic(output, FORMATS["json"](report, RenderOptions()))
+        write_atomic_chunks(output, FORMATS["json"](report, RenderOptions()))
         lap("report")
     times["findings"] = len(findings)
     return times
@@ -121,13 +121,13 @@ def child_cache_hit(root: Path, output: Path) -> dict[str, float]:
     start = time.perf_counter()
     from zenpolicy import cache
     from zenpolicy.api import CheckOptions, run_check
-    from zenpolicy.formats import FORMATS, RenderOptions
+    from zenpolicy.formats import RenderOptions, render
 
     key = cache.check_key(CheckOptions(path=root), render={"format": "json", "verbose": False})
     assert key is not None
     meta = cache.replay(key, output)
     if meta is None:
-        text = FORMATS["json"](run_check(CheckOptions(path=root)), RenderOptions())
+        text = render("json", run_check(CheckOptions(path=root)), RenderOptions())
         cache.store(key, cache.Entry(payload=text.encode(), meta={"exit": 1}))
     return {"hit": time.perf_counter() - start, "was_hit": meta is not None}
 

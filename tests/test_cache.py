@@ -10,7 +10,7 @@ import pytest
 
 from zenpolicy import cache
 from zenpolicy.api import CheckOptions, OpaOptions, run_check
-from zenpolicy.formats import FORMATS, RenderOptions
+from zenpolicy.formats import RenderOptions, render
 
 REPO = Path(__file__).resolve().parent.parent
 
@@ -205,8 +205,7 @@ def test_report_round_trip_is_exact(tmp_path: Path) -> None:
     data = cache.report_to_bytes(report)
     again = cache.report_from_bytes(data)
     assert again == report
-    render = FORMATS["json"]
-    assert render(again, RenderOptions()) == render(report, RenderOptions())
+    assert render("json", again, RenderOptions()) == render("json", report, RenderOptions())
     assert cache.report_from_bytes(data[:-10]) is None
     assert cache.report_from_bytes(b"") is None
 

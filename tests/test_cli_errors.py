@@ -9,7 +9,7 @@ import pytest
 from click.testing import CliRunner
 
 from zenpolicy import cli as cli_module
-from zenpolicy import cli_check
+from zenpolicy import cli_report
 from zenpolicy.api import CheckOptions
 from zenpolicy.errors import EngineError, InputError, RuleError, UsageError, ZenpolicyError
 from zenpolicy.model import Location, Problem
@@ -22,7 +22,7 @@ def invoke_with(monkeypatch: Any, exc: BaseException, *args: str) -> Any:
     def raising(options: CheckOptions) -> Any:
         raise exc
 
-    monkeypatch.setattr(cli_check, "run_check", raising)
+    monkeypatch.setattr(cli_report, "run_check", raising)
     monkeypatch.chdir(ROOT)
     return CliRunner().invoke(cli_module.cli, ["check", "inventory", *args])
 
@@ -89,7 +89,7 @@ def test_opa_options_reach_the_api(monkeypatch: Any, tmp_path: Path) -> None:
         seen.append(options)
         raise EngineError("stop here")
 
-    monkeypatch.setattr(cli_check, "run_check", capture)
+    monkeypatch.setattr(cli_report, "run_check", capture)
     monkeypatch.chdir(ROOT)
     monkeypatch.setenv("ZENPOLICY_OPA_TOKEN", "from-env")
     ca = tmp_path / "ca.pem"
@@ -132,7 +132,7 @@ def test_native_engine_gets_no_opa_options(monkeypatch: Any) -> None:
         seen.append(options)
         raise EngineError("stop here")
 
-    monkeypatch.setattr(cli_check, "run_check", capture)
+    monkeypatch.setattr(cli_report, "run_check", capture)
     monkeypatch.setenv("ZENPOLICY_OPA_TOKEN", "from-env")  # set globally in CI: not an error
     monkeypatch.chdir(ROOT)
     CliRunner().invoke(cli_module.cli, ["check", "inventory"])

@@ -7,6 +7,8 @@ import re
 import stat
 import subprocess
 import sys
+import tempfile
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -17,7 +19,7 @@ from zenpolicy import cli as cli_module
 from zenpolicy import cli_check
 from zenpolicy.formats import FORMATS, RenderOptions
 from zenpolicy.model import Report
-from zenpolicy.output import OutputError, write_atomic
+from zenpolicy.output import OutputError, check_writable, write_atomic, write_atomic_chunks
 
 ROOT = Path(__file__).parents[1]
 ANSI = re.compile(rb"\x1b\[[0-9;]*m")
@@ -59,24 +61,66 @@ def test_failed_replace_leaves_the_old_file_and_no_temporary(tmp_path: Path, mon
     assert os.listdir(tmp_path) == ["r.json"]
 
 
-def test_rendering_failure_writes_nothing(tmp_path: Path, monkeypatch: Any) -> None:
-    """The report is rendered completely before the file is touched."""
+@pytest.mark.parametrize("after", [0, 1, 3])
+def test_rendering_failure_writes_nothing(tmp_path: Path, monkeypatch: Any, after: int) -> None:
+    """The report goes to a temporary file as it is rendered: a renderer that fails after
+    some chunks leaves neither a partial report nor a temporary file."""
 
-    def broken(report: Report, options: RenderOptions) -> str:
+    def broken(report: Report, options: RenderOptions) -> Iterator[bytes]:
+        yield from [b"{\n"] * after
         raise RuntimeError("renderer bug")
 
     monkeypatch.setitem(FORMATS, "json", broken)
     monkeypatch.chdir(ROOT)
     target = tmp_path / "r.json"
-    result = CliRunner().invoke(
-        cli_module.cli, ["check", "inventory", "--select", "AUTH-02", "--format", "json", "-o", str(target)]
-    )
-    assert result.exit_code == 3
-    assert result.stderr == (
-        "zenpolicy: error: unexpected RuntimeError: renderer bug (set ZENPOLICY_DEBUG=1 for the traceback)\n"
-    )
-    assert not target.exists()
+    for existing in (None, "previous report\n"):
+        if existing is not None:
+            target.write_text(existing, encoding="utf-8")
+        result = CliRunner().invoke(
+            cli_module.cli,
+            ["check", "inventory", "--select", "AUTH-02", "--format", "json", "-o", str(target)],
+        )
+        assert result.exit_code == 3
+        assert result.stderr == (
+            "zenpolicy: error: unexpected RuntimeError: renderer bug (set ZENPOLICY_DEBUG=1 for the traceback)\n"
+        )
+        if existing is None:
+            assert not target.exists()
+        assert os.listdir(tmp_path) == ([] if existing is None else ["r.json"])
+        assert existing is None or target.read_text(encoding="utf-8") == existing
+
+
+def test_write_atomic_chunks_streams_and_fails_whole(tmp_path: Path) -> None:
+    target = tmp_path / "r.json"
+    write_atomic_chunks(target, iter([b"a", b"", "é\n".encode()]))
+    assert target.read_text(encoding="utf-8") == "aé\n"
+
+    def failing() -> Iterator[bytes]:
+        yield b"half"
+        raise OSError(28, "No space left on device")  # from the producer: passed on as it is
+
+    with pytest.raises(OSError, match="No space left"):
+        write_atomic_chunks(target, failing())
+    assert target.read_text(encoding="utf-8") == "aé\n"
+    assert os.listdir(tmp_path) == ["r.json"]
+
+
+def test_check_writable_fails_as_a_write_would(tmp_path: Path, monkeypatch: Any) -> None:
+    check_writable(tmp_path / "r.json")
     assert os.listdir(tmp_path) == []
+    with pytest.raises(OutputError, match=r"directory .*nope does not exist"):
+        check_writable(tmp_path / "nope" / "r.json")
+
+    def refuse(*args: Any, **kwargs: Any) -> Any:
+        raise PermissionError(13, "Permission denied")
+
+    monkeypatch.setattr(tempfile, "mkstemp", refuse)
+    for attempt in (
+        lambda: check_writable(tmp_path / "r.json"),
+        lambda: write_atomic(tmp_path / "r.json", "x"),
+    ):
+        with pytest.raises(OutputError, match=r"cannot write .*r\.json: Permission denied"):
+            attempt()
 
 
 # ---- colour -----------------------------------------------------------------------------

@@ -3,17 +3,25 @@
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
 import jsonschema
+import orjson
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from test_formats_text import sample_report
 
-from zenpolicy.formats import FORMATS, RenderOptions
-from zenpolicy.model import Report
+from zenpolicy.api import CheckOptions, run_check
+from zenpolicy.formats import RenderOptions
+from zenpolicy.formats import json as json_format
+from zenpolicy.formats import render as render_format
+from zenpolicy.model import Check, Finding, Location, Report, Severity, Status, sort_findings
 
-SCHEMA_PATH = Path(__file__).parents[1] / "schemas" / "report.schema.json"
+ROOT = Path(__file__).parents[1]
+SCHEMA_PATH = ROOT / "schemas" / "report.schema.json"
 
 
 def report_validator() -> jsonschema.protocols.Validator:
@@ -24,7 +32,7 @@ def report_validator() -> jsonschema.protocols.Validator:
 
 
 def render(report: Report, verbose: bool = False) -> str:
-    return FORMATS["json"](report, RenderOptions(verbose=verbose))
+    return render_format("json", report, RenderOptions(verbose=verbose))
 
 
 def test_valid_against_schema() -> None:
@@ -113,3 +121,170 @@ def test_schema_rejects_what_it_should() -> None:
         {k: v for k, v in doc.items() if k != "counts"},
     ):
         assert not validator.is_valid(broken)
+
+
+# ---- the same bytes as the reference encoder ----------------------------------------------
+# The report is written with orjson, in chunks; it must be, byte for byte, what the standard
+# library writes (`reference`). Where orjson would write a value differently, the standard
+# library writes that chunk: these tests hold both paths to the reference.
+
+
+def reference(report: Report) -> bytes:
+    value = json_format.report_to_dict(report)
+    return (json.dumps(value, indent=2, sort_keys=True, ensure_ascii=False) + "\n").encode("utf-8")
+
+
+def streamed(report: Report) -> bytes:
+    return b"".join(json_format.stream(report, RenderOptions()))
+
+
+def evidence_report(values: list[Any], *, per_finding: int = 1) -> Report:
+    """A report whose findings' evidence holds `values` (as actual, and reversed as expected)."""
+    findings = []
+    for i in range(0, max(len(values), 1), per_finding):
+        group = values[i : i + per_finding]
+        findings.append(
+            Finding(
+                rule_id=f"R-{i:03d}",
+                address=f"server.é{i}",
+                status=Status.FAIL if i % 2 else Status.PASS,
+                severity=Severity(i % 5),
+                location=Location(path="inv/servers.yaml", line=i + 1, column=3),
+                message=f"message {i} «{group!r:.20}»",
+                evidence=tuple(
+                    Check(test=f"x{j} == y", actual=v, expected=values[-1 - i - j], result=bool(j % 2))
+                    for j, v in enumerate(group)
+                ),
+            )
+        )
+    return replace(sample_report(), findings=sort_findings(findings), params={"ratio": 0.5, "n": 3})
+
+
+TRICKY: list[Any] = [
+    "é ü 中文 🙂 III-G§1",
+    'quote " backslash \\ slash / ',
+    "\x00\x01\x1f\x7f \x1b[31m",
+    "\u2028\u2029\ufeff",
+    "\t\n\r\b\f",
+    0,
+    -1,
+    2**63 - 1,
+    2**63,
+    2**64 - 1,
+    2**64,
+    -(2**63),
+    -(2**63) - 1,
+    10**30,
+    0.1,
+    1e-7,
+    1e21,
+    1e16,
+    1e15,
+    123456789.123,
+    -0.0,
+    0.0,
+    5e-324,
+    1.7976931348623157e308,
+    float("nan"),
+    float("inf"),
+    float("-inf"),
+    True,
+    False,
+    None,
+    [],
+    {},
+    (),
+    (1, "a"),
+    [1, "a", [2.5, {"z": 1, "a": [1e-7]}]],
+    {"b": 1, "a": {"é": 1, "e": 2, "Z": 3, "": None, "a b": [], "\u00e9\u0301": 0}},
+    {"nested": {"deeper": {"big": 2**70}}},
+]
+
+
+@pytest.mark.parametrize("value", TRICKY, ids=[repr(v)[:30] for v in TRICKY])
+def test_each_tricky_value_renders_as_the_reference_does(value: Any) -> None:
+    report = evidence_report([value, "plain", 1])
+    assert streamed(report) == reference(report)
+    assert json_format.dumps(value) == json.dumps(value, indent=2, sort_keys=True, ensure_ascii=False) + "\n"
+
+
+def test_exact_says_where_orjson_differs() -> None:
+    differ = [1e-7, 1e-5, float("nan"), float("inf"), 2**64, -(2**63) - 1, {1: "a"}, {"a": [1e-7]}]
+    for value in [*differ, object()]:
+        assert not json_format.exact(value), value
+    for value in (0.1, 1e21, 1e16, -0.0, 2**64 - 1, -(2**63), "é", None, [1, (2, {"a": True})]):
+        assert json_format.exact(value), value
+
+
+@pytest.mark.parametrize("chunk", [1, 2, 3, 1000])
+def test_chunks_join_into_the_reference(monkeypatch: pytest.MonkeyPatch, chunk: int) -> None:
+    """Findings are rendered CHUNK at a time; only the chunk holding an odd value goes
+    through the standard library, and the joins do not show."""
+    monkeypatch.setattr(json_format, "CHUNK", chunk)
+    values: list[Any] = ["a", 1, True, None, ["x"], 1e-7, "b", {"k": 2}, 3, "é"]
+    for per_finding in (1, 2, 3):
+        report = evidence_report(values, per_finding=per_finding)
+        assert streamed(report) == reference(report)
+    empty = replace(sample_report(), findings=())
+    assert streamed(empty) == reference(empty)
+    assert b'"findings": []' in streamed(empty)
+
+
+def test_example_inventory_report_is_the_reference(monkeypatch: pytest.MonkeyPatch) -> None:
+    report = run_check(CheckOptions(path=ROOT / "inventory"))
+    assert streamed(report) == reference(report)
+    monkeypatch.setattr(json_format, "CHUNK", 100)
+    assert len(report.findings) > 500
+    assert streamed(report) == reference(report)
+    assert streamed(sample_report()) == reference(sample_report())
+    timestamped = sample_report("2026-11-26T08:00:00+00:00")
+    assert streamed(timestamped) == reference(timestamped)
+
+
+def test_values_the_reference_refuses_are_refused() -> None:
+    for value in ({1: "a", "b": 2}, object()):  # unsortable keys, not JSON
+        report = evidence_report([value])
+        with pytest.raises(TypeError):
+            reference(report)
+        with pytest.raises(TypeError):
+            streamed(report)
+    report = evidence_report(["\ud800"])  # a lone surrogate is not UTF-8
+    with pytest.raises(UnicodeEncodeError):
+        reference(report)
+    with pytest.raises(UnicodeEncodeError):
+        streamed(report)
+
+
+_scalars = (
+    st.none()
+    | st.booleans()
+    | st.integers()
+    | st.integers(min_value=-(2**66), max_value=2**66)
+    | st.floats()
+    | st.text()
+)
+_values = st.recursive(
+    _scalars,
+    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=6), inner, max_size=4),
+    max_leaves=12,
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(_values)
+def test_exact_values_render_identically(value: Any) -> None:
+    expected = json.dumps(value, indent=2, sort_keys=True, ensure_ascii=False)
+    if json_format.exact(value):
+        try:
+            got = orjson.dumps(value, option=orjson.OPT_INDENT_2 | orjson.OPT_SORT_KEYS)
+        except TypeError:  # beyond 64 bits: refused, never written differently
+            return
+        assert got == expected.encode("utf-8")
+    assert json_format.dumps(value) == expected + "\n"
+
+
+@settings(max_examples=100, deadline=None)
+@given(st.lists(_values, min_size=1, max_size=8))
+def test_any_evidence_renders_as_the_reference_does(values: list[Any]) -> None:
+    report = evidence_report(values, per_finding=2)
+    assert streamed(report) == reference(report)

@@ -6,7 +6,8 @@ import re
 
 import pytest
 
-from zenpolicy.formats import FORMATS, RenderOptions
+from zenpolicy.formats import RenderOptions
+from zenpolicy.formats import render as render_format
 from zenpolicy.formats.text import params_line, summary_line
 from zenpolicy.model import (
     Check,
@@ -90,7 +91,7 @@ def sample_report(generated_at: str | None = None) -> Report:
 
 
 def render(report: Report, **options: bool) -> str:
-    return FORMATS["text"](report, RenderOptions(**options))
+    return render_format("text", report, RenderOptions(**options))
 
 
 def test_default_layout_exactly() -> None:

@@ -1,7 +1,8 @@
-"""`zenpolicy check`: options -> CheckOptions -> run_check -> a formatter -> an exit code.
+"""`zenpolicy check`: options -> CheckOptions -> the report delivered -> an exit code.
 
 Nothing is decided here that the library could decide; this module only translates the
 command line, picks the output (stdout or an atomic file, colour or not) and the exit code.
+The report is delivered by zenpolicy/cli_report.py: `run_check`, then a formatter.
 """
 
 from __future__ import annotations
@@ -13,12 +14,11 @@ from typing import Any
 import click
 from click.core import ParameterSource
 
-from zenpolicy.api import CheckOptions, OpaOptions, run_check
-from zenpolicy.errors import EXIT_FINDINGS, EXIT_OK, EXIT_TOOL, UsageError
+from zenpolicy.api import CheckOptions, OpaOptions
+from zenpolicy.cli_report import deliver, exit_code
+from zenpolicy.errors import UsageError
 from zenpolicy.formats import FORMATS, RenderOptions
-from zenpolicy.formats.text import summary_line
-from zenpolicy.model import Report, Severity, Status
-from zenpolicy.output import write_atomic
+from zenpolicy.model import Severity
 from zenpolicy.rules.params import parse_cli_params
 
 EXIT_CODES_HELP = """\b
@@ -48,15 +48,6 @@ OPA_ONLY = (
 def split_patterns(values: tuple[str, ...]) -> tuple[str, ...]:
     """`--select A --select B,C*` -> (A, B, C*)."""
     return tuple(p.strip() for v in values for p in v.split(",") if p.strip())
-
-
-def exit_code(report: Report, fail_on: Severity) -> int:
-    """Error findings outrank failures: an unevaluated rule means the run proves nothing."""
-    if any(f.status is Status.ERROR for f in report.findings):
-        return EXIT_TOOL
-    if any(f.status is Status.FAIL and f.severity >= fail_on for f in report.findings):
-        return EXIT_FINDINGS
-    return EXIT_OK
 
 
 def use_color(stream: Any) -> bool:
@@ -225,17 +216,14 @@ def check(ctx: click.Context, /, path: Path, **kw: Any) -> None:
         rego_modules=tuple(kw["rego"]),
         extra=_extra(kw),
     )
-    report = run_check(options)
     output: Path | None = kw["output"]
-    stdout = click.get_text_stream("stdout")
-    color = output is None and kw["format_"] == "text" and use_color(stdout)
-    text = FORMATS[kw["format_"]](report, RenderOptions(verbose=kw["verbose"], color=color))
+    format_: str = kw["format_"]
+    color = output is None and format_ == "text" and use_color(click.get_text_stream("stdout"))
+    render = RenderOptions(verbose=kw["verbose"], color=color)
+    facts = deliver(options, format_=format_, render=render, output=output)
     if output is not None:
-        write_atomic(output, text)
-        click.echo(f"{output}: {summary_line(report)}", err=True)
-    else:
-        click.echo(text, nl=False, color=color)
-    ctx.exit(exit_code(report, Severity.parse(kw["fail_on"])))
+        click.echo(f"{output}: {facts['summary']}", err=True)
+    ctx.exit(exit_code(facts, Severity.parse(kw["fail_on"])))
 
 
 def register(cli: click.Group) -> None:

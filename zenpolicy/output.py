@@ -1,9 +1,11 @@
 """Writing reports to files: atomically, so a reader never sees half a report.
 
 CI jobs upload or diff the report file; if rendering or writing fails midway, the
-previous file (or no file) must remain, never a truncated one. So the text is rendered
-first, written to a temporary file in the same directory (same file system, so the
-rename is atomic), flushed to disk, and only then renamed over the target.
+previous file (or no file) must remain, never a truncated one. So the report is written
+to a temporary file in the same directory (same file system, so the rename is atomic)
+as it is rendered, chunk by chunk (a 100k-resource JSON report is 220 MB: holding it
+whole would double the process's memory), flushed to disk, and only then renamed over
+the target. Whatever fails on the way, the rendering included, removes the temporary.
 """
 
 from __future__ import annotations
@@ -11,6 +13,7 @@ from __future__ import annotations
 import contextlib
 import os
 import tempfile
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 
 from zenpolicy.errors import ZenpolicyError
@@ -36,25 +39,55 @@ def _new_file_mode(target: Path) -> int:
 
 def write_atomic(target: Path, text: str) -> None:
     """Replace `target` with `text` (UTF-8) in one step, or leave it untouched."""
+    write_atomic_chunks(target, (text.encode("utf-8"),))
+
+
+def write_atomic_chunks(target: Path, chunks: Iterable[bytes]) -> None:
+    """Replace `target` with the concatenated `chunks` in one step, or leave it untouched.
+
+    A failure to write is an OutputError; an exception raised while producing a chunk
+    is passed on as it is. Either way, the temporary file is removed."""
+    fd, tmp = _temporary(target)
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            for chunk in chunks:
+                with _writing(target):
+                    handle.write(chunk)
+            with _writing(target):
+                handle.flush()
+                os.fsync(handle.fileno())
+        with _writing(target):
+            os.chmod(tmp, _new_file_mode(target))
+            os.replace(tmp, target)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            tmp.unlink()
+        raise
+
+
+def check_writable(target: Path) -> None:
+    """Raise the OutputError that `write_atomic_chunks(target, ...)` would raise for want
+    of a directory or of the right to create a file in it; else do nothing."""
+    fd, tmp = _temporary(target)
+    os.close(fd)
+    with contextlib.suppress(OSError):
+        tmp.unlink()
+
+
+def _temporary(target: Path) -> tuple[int, Path]:
+    """A new temporary file beside `target`: its descriptor and path."""
     directory = target.parent if str(target.parent) else Path(".")
     if not directory.is_dir():
         raise OutputError(f"cannot write {target}: directory {directory} does not exist")
-    data = text.encode("utf-8")
+    with _writing(target):
+        fd, name = tempfile.mkstemp(dir=directory, prefix=f".{target.name}.", suffix=".tmp")
+    return fd, Path(name)
+
+
+@contextlib.contextmanager
+def _writing(target: Path) -> Iterator[None]:
+    """A file system failure, said as one line about the target."""
     try:
-        fd, tmp_name = tempfile.mkstemp(dir=directory, prefix=f".{target.name}.", suffix=".tmp")
+        yield
     except OSError as exc:
         raise OutputError(f"cannot write {target}: {exc.strerror or exc}") from None
-    tmp = Path(tmp_name)
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.chmod(tmp, _new_file_mode(target))
-        os.replace(tmp, target)
-    except BaseException as exc:
-        with contextlib.suppress(OSError):
-            tmp.unlink()
-        if isinstance(exc, OSError):
-            raise OutputError(f"cannot write {target}: {exc.strerror or exc}") from None
-        raise

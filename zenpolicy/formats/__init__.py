@@ -2,11 +2,16 @@
 
 A formatter turns a finished `Report` into text; it computes nothing the report does
 not already say and never decides the exit code. Adding a format means adding a module
-with a `render` function and one line to `FORMATS` (no discovery magic).
+with a `stream` function and one line to `FORMATS` (no discovery magic).
+
+A formatter yields the report as UTF-8 chunks, so that a large report goes to its file
+(or standard output) as it is rendered instead of being held whole; `render` joins them
+for callers that want the text.
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Protocol
 
@@ -25,13 +30,21 @@ class RenderOptions:
 
 
 class Formatter(Protocol):
-    def __call__(self, report: Report, options: RenderOptions) -> str: ...
+    def __call__(self, report: Report, options: RenderOptions) -> Iterable[bytes]:
+        """The report as UTF-8 chunks, in order; split only between characters."""
+        ...
 
 
 FORMATS: dict[str, Formatter] = {
-    "text": text.render,
-    "json": json.render,
+    "text": text.stream,
+    "json": json.stream,
 }
 """Format name (the `--format` value) -> formatter."""
 
-__all__ = ["FORMATS", "Formatter", "RenderOptions"]
+
+def render(name: str, report: Report, options: RenderOptions) -> str:
+    """The whole report in format `name`, as one string."""
+    return b"".join(FORMATS[name](report, options)).decode("utf-8")
+
+
+__all__ = ["FORMATS", "Formatter", "RenderOptions", "render"]

@@ -4,20 +4,50 @@ Byte-identical reruns are a promise (CI diffs reports, caches key on them): keys
 sorted, list orders come from the report (findings from `sort_findings`, rules by ID,
 inputs by path), and the one clock-dependent field, `generated_at`, appears only when
 the user asks for it.
+
+The bytes are those of the reference, `json.dumps(value, indent=2, sort_keys=True,
+ensure_ascii=False) + "\\n"`, written faster: orjson renders the same text in C (the
+standard library's `indent` makes it fall back to its pure-Python encoder: 9.4 s for
+the 353,000 findings of a 100k-resource estate, against 0.3 s). orjson writes some
+values differently: a float in exponent form (`1e-7`, not `1e-07`), NaN and infinities
+(`null`), integers beyond 64 bits (an error). Whatever holds such a value, or any type
+other than str, int, float, bool, None, list, tuple and dict with str keys, is rendered
+by the reference encoder instead: a chunk of findings, or the report's head.
+
+The report is produced in chunks (`stream`), findings a few thousand at a time, so that
+writing it never holds the whole text (220 MB at 100k resources) nor one dict per
+finding at once.
 """
 
 from __future__ import annotations
 
+import contextlib
+import gc
 import json
+from collections.abc import Iterator, Sequence
 from typing import TYPE_CHECKING, Any
 
-from zenpolicy.model import Report, RuleInfo
+import orjson
+
+from zenpolicy.model import Finding, Report, RuleInfo, Severity, Status
 
 if TYPE_CHECKING:
     from zenpolicy.formats import RenderOptions
 
 REPORT_VERSION = 1
 """Bumped when a consumer of the JSON would have to change (a key renamed or removed)."""
+
+CHUNK = 2048
+"""Findings rendered at a time (about 1.3 MB of JSON)."""
+
+_OPTIONS = orjson.OPT_INDENT_2 | orjson.OPT_SORT_KEYS
+_SEVERITY = {s: str(s) for s in Severity}
+_STATUS = {s: str(s) for s in Status}
+_PLAIN = frozenset({str, int, bool, type(None)})
+"""Types orjson writes exactly as the reference does (an int beyond 64 bits raises)."""
+_FINDINGS_KEY = b'\n  "findings": []'
+_CHUNK_HEAD = b'{\n  "findings": [\n'
+_CHUNK_TAIL = b"\n  ]\n}"
 
 
 def rule_to_dict(rule: RuleInfo) -> dict[str, Any]:
@@ -33,7 +63,8 @@ def rule_to_dict(rule: RuleInfo) -> dict[str, Any]:
     }
 
 
-def report_to_dict(report: Report) -> dict[str, Any]:
+def report_to_dict(report: Report, *, findings: bool = True) -> dict[str, Any]:
+    """The whole report as JSON values (`findings=False`: with an empty findings list)."""
     out: dict[str, Any] = {
         "report_version": REPORT_VERSION,
         "tool_version": report.tool_version,
@@ -44,7 +75,7 @@ def report_to_dict(report: Report) -> dict[str, Any]:
         "resources": report.resources,
         "params": dict(report.params),
         "rules": [rule_to_dict(r) for r in report.rules],
-        "findings": [f.to_dict() for f in report.findings],
+        "findings": [f.to_dict() for f in report.findings] if findings else [],
         "counts": report.counts(),
     }
     if report.generated_at is not None:
@@ -52,11 +83,111 @@ def report_to_dict(report: Report) -> dict[str, Any]:
     return out
 
 
+def exact(value: Any) -> bool:
+    """Whether orjson writes `value` exactly as the reference encoder does."""
+    kind = type(value)
+    if kind in _PLAIN:
+        return kind is not int or -(2**63) <= value < 2**64
+    if kind is float:
+        # The reference writes repr(); orjson agrees except for some exponents, NaN, inf.
+        return orjson.dumps(value) == float.__repr__(value).encode()
+    if kind is list or kind is tuple:
+        return all(exact(v) for v in value)
+    if kind is dict:
+        return all(type(k) is str and exact(v) for k, v in value.items())
+    return False
+
+
+def _reference(value: Any) -> str:
+    return json.dumps(value, indent=2, sort_keys=True, ensure_ascii=False)
+
+
+def _encode(value: Any, *, is_exact: bool | None = None) -> bytes:
+    """`value` as indented JSON, UTF-8, without the final newline. `is_exact`: what
+    `exact(value)` would say, when the caller knows it."""
+    if exact(value) if is_exact is None else is_exact:
+        # orjson still refuses an integer beyond 64 bits, or a string with a lone
+        # surrogate: then the reference encoder decides.
+        with contextlib.suppress(orjson.JSONEncodeError):
+            return orjson.dumps(value, option=_OPTIONS)
+    return _reference(value).encode("utf-8")
+
+
 def dumps(value: Any) -> str:
     """The one JSON style of every zenpolicy output: sorted, indented, UTF-8, final newline."""
-    return json.dumps(value, indent=2, sort_keys=True, ensure_ascii=False) + "\n"
+    if exact(value):
+        with contextlib.suppress(orjson.JSONEncodeError):
+            return orjson.dumps(value, option=_OPTIONS).decode("utf-8") + "\n"
+    return _reference(value) + "\n"
+
+
+@contextlib.contextmanager
+def _paused_gc() -> Iterator[None]:
+    """Building thousands of acyclic dicts triggers collections that find nothing."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
+
+
+def _findings(findings: Sequence[Finding]) -> bytes:
+    """Findings as the items of the report's `findings` array: each object indented by
+    four spaces, separated by `,\\n`, without the brackets. Equal, finding by finding, to
+    `Finding.to_dict` (tests/test_formats_json.py), without its method calls."""
+    severity, status = _SEVERITY, _STATUS
+    with _paused_gc():
+        items = [
+            {
+                "address": f.address,
+                "evidence": [
+                    {"actual": c.actual, "expected": c.expected, "result": c.result, "test": c.test}
+                    for c in f.evidence
+                ],
+                "fingerprint": f.fingerprint,
+                "location": {"column": f.location.column, "line": f.location.line, "path": f.location.path},
+                "message": f.message,
+                "rule_id": f.rule_id,
+                "severity": severity[f.severity],
+                "status": status[f.status],
+            }
+            for f in findings
+        ]
+        # Rendered as the value of a top-level key, the items get the indentation they
+        # have in the report; the framing is cut off below.
+        wrapper = {"findings": items}
+        # The other fields are str, int and bool by construction; the evidence holds
+        # what was read from the inventory and parameters.
+        odd = [c.actual for f in findings for c in f.evidence if type(c.actual) not in _PLAIN]
+        odd += [c.expected for f in findings for c in f.evidence if type(c.expected) not in _PLAIN]
+        data = _encode(wrapper, is_exact=all(map(exact, odd)))
+        del wrapper, items
+    if not (data.startswith(_CHUNK_HEAD) and data.endswith(_CHUNK_TAIL)):
+        raise AssertionError("unexpected framing of a findings chunk")
+    return data[len(_CHUNK_HEAD) : -len(_CHUNK_TAIL)]
+
+
+def stream(report: Report, options: RenderOptions) -> Iterator[bytes]:
+    """The report as UTF-8 chunks; joined, they are `dumps(report_to_dict(report))`."""
+    del options  # JSON always carries every finding; verbosity is a text-format concern
+    head = _encode(report_to_dict(report, findings=False)) + b"\n"
+    if not report.findings:
+        yield head
+        return
+    before, found, after = head.partition(_FINDINGS_KEY)
+    if not found:
+        raise AssertionError("no findings key in the report's head")
+    yield before + b'\n  "findings": [\n'
+    findings = report.findings
+    for start in range(0, len(findings), CHUNK):
+        if start:
+            yield b",\n"
+        yield _findings(findings[start : start + CHUNK])
+    yield b"\n  ]" + after
 
 
 def render(report: Report, options: RenderOptions) -> str:
-    del options  # JSON always carries every finding; verbosity is a text-format concern
-    return dumps(report_to_dict(report))
+    """The whole report as one string (`stream` joined)."""
+    return b"".join(stream(report, options)).decode("utf-8")
