@@ -2,13 +2,18 @@
 
 from __future__ import annotations
 
+import dataclasses
 from typing import Any
 
 import pytest
 from engine_helpers import inventory_from_yaml, make_rule, run
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
-from zenpolicy.engines.compile import compare
-from zenpolicy.model import Location, Status
+from zenpolicy.engines.compile import compare, const_test
+from zenpolicy.engines.native import combiner, new_check, new_finding, top_leaves
+from zenpolicy.model import Check, Finding, Location, Severity, Status
+from zenpolicy.rules import ast
 from zenpolicy.rules.schedule import cron_max_gap
 
 ACCOUNTS = """\
@@ -303,3 +308,115 @@ def test_only_rfc3339_date_times_are_instants(value: str) -> None:
     from zenpolicy.rules.timeutil import age_seconds, parse_as_of
 
     assert age_seconds(value, parse_as_of("2026-11-26")) is None
+
+
+# ---- the engine's fast paths equal the general ones ----------------------------------------
+
+JSON_VALUES: list[Any] = [
+    None,
+    True,
+    False,
+    0,
+    1,
+    -1,
+    1.0,
+    0.0,
+    -0.0,
+    2.5,
+    float("nan"),
+    float("inf"),
+    10**20,
+    "",
+    "a",
+    "b",
+    "1",
+    "true",
+    "web-01",
+    "^web",
+    "(",
+    [],
+    ["a"],
+    ["a", "b"],
+    ["b", 1],
+    [True],
+    [1],
+    [1.0],
+    [None],
+    {},
+    {"a": 1},
+    [["a"]],
+]
+
+
+@pytest.mark.parametrize("op", ["eq", "ne", "lt", "le", "gt", "ge", "in", "not_in", "contains", "matches"])
+def test_constant_tests_are_compare(op: str) -> None:
+    for b in JSON_VALUES:
+        try:
+            test = const_test(op, b)
+        except Exception as exc:  # pragma: no cover - const_test itself never raises
+            pytest.fail(f"const_test({op!r}, {b!r}) raised {exc!r}")
+        for a in JSON_VALUES:
+            try:
+                expected: Any = compare(op, a, b)
+            except Exception as exc:
+                expected = type(exc)
+            try:
+                got: Any = test(a)
+            except Exception as exc:
+                got = type(exc)
+            assert got == expected and type(got) is type(expected), (op, a, b)
+
+
+def test_fast_constructors_make_the_same_objects() -> None:
+    check = new_check("x == 1", 1, 1.0, True)
+    assert repr(check) == repr(Check(test="x == 1", actual=1, expected=1.0, result=True))
+    assert check == Check(test="x == 1", actual=1, expected=1.0, result=True)
+    assert hash(check) == hash(Check(test="x == 1", actual=1, expected=1.0, result=True))
+    location = Location(path="a.yaml", line=2, column=3)
+    args: dict[str, Any] = {
+        "rule_id": "R-1",
+        "address": "server.a",
+        "status": Status.FAIL,
+        "severity": Severity.HIGH,
+        "location": location,
+        "message": "m",
+        "evidence": (check,),
+    }
+    finding = new_finding(*args.values())
+    assert type(finding) is Finding and finding == Finding(**args)
+    assert repr(finding) == repr(Finding(**args))
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        finding.message = "changed"  # type: ignore[misc]
+    assert [f.name for f in dataclasses.fields(Finding)] == list(args)  # new_finding's order
+    assert [f.name for f in dataclasses.fields(Check)] == ["test", "actual", "expected", "result"]
+
+
+def _trees(depth: int) -> st.SearchStrategy[Any]:
+    leaf = st.just(ast.Exists(path=ast.Path(parts=("x",)), expected=True))
+    if depth == 0:
+        return leaf
+    inner = _trees(depth - 1)
+    return st.one_of(
+        leaf,
+        st.builds(lambda items: ast.All(items=tuple(items)), st.lists(inner, max_size=3)),
+        st.builds(lambda items: ast.Any_(items=tuple(items)), st.lists(inner, max_size=3)),
+        st.builds(lambda item: ast.Not(item=item), inner),
+    )
+
+
+def _verdict(cond: ast.Condition, results: list[bool]) -> bool:
+    if isinstance(cond, ast.All):
+        return all([_verdict(c, results) for c in cond.items])
+    if isinstance(cond, ast.Any_):
+        return any([_verdict(c, results) for c in cond.items])
+    if isinstance(cond, ast.Not):
+        return not _verdict(cond.item, results)
+    return results.pop(0)
+
+
+@settings(max_examples=300, deadline=None)
+@given(tree=_trees(3), data=st.data())
+def test_combiner_is_the_tree_verdict(tree: ast.Condition, data: st.DataObject) -> None:
+    n = len(top_leaves(tree))
+    results = data.draw(st.lists(st.booleans(), min_size=n, max_size=n))
+    assert combiner(tree)(results) is _verdict(tree, list(results))

@@ -4,39 +4,48 @@ Semantics are docs/rules.md's: a test on an absent or null value is false, value
 compared as JSON values without coercion, ages and durations in whole seconds.
 
 Every leaf compiles to a function returning `(result, actual, expected)` so that one
-piece of code gives both the verdict and the evidence; nested conditions only use the
-verdict.
+piece of code gives both the verdict and the evidence; nested conditions compile to
+predicates that give the verdict alone.
+
+Rules are compiled for one run (`Env`): parameters, the evaluation date and the
+inventory are constants then, so a comparison with a literal or a parameter is
+specialised on its operator and on the type of its right-hand side (`const_test`),
+and relations cache what they find (engines/relations.py). Each specialisation is the
+general `compare` written for one case; tests/test_engine.py holds them equal.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
-from zenpolicy.inventory.model import Inventory, Resource
-from zenpolicy.inventory.schema import kind_schemas, reference_paths
+from zenpolicy.inventory.model import Inventory
 from zenpolicy.rules import ast
-from zenpolicy.rules.regex import regex
+from zenpolicy.rules.regex import RegexError, regex
 from zenpolicy.rules.schedule import cron_max_gap
 from zenpolicy.rules.timeutil import AsOf, age_seconds, duration_seconds, until_seconds
 
 
-@dataclass(frozen=True, slots=True)
-class Ctx:
-    """What every predicate may read besides its subject."""
+@dataclass(slots=True, kw_only=True)
+class Env:
+    """What predicates may read besides their subject, for one run."""
 
     inventory: Inventory
     as_of: AsOf
     params: Mapping[str, Any]
-    root: Mapping[str, Any] | None
+    root: Any = None
+    """The attributes of the resource the rule is evaluating (`$root`): set by the
+    engine before each resource, read by the predicates that use `$root`."""
+    memo: dict[Any, Any] = field(default_factory=dict)
+    """Caches shared by the rules of this run (what relations find, by target)."""
 
 
-# subject value, subject address (None for list items), outer subject, context
-Pred = Callable[[Any, str | None, Any, Ctx], bool]
-Leaf = Callable[[Any, str | None, Any, Ctx], tuple[bool, Any, Any]]
-
-_MISSING = None
+# subject value, subject address (None for list items), outer subject
+Pred = Callable[[Any, str | None, Any], bool]
+Leaf = Callable[[Any, str | None, Any], tuple[bool, Any, Any]]
+Read = Callable[[Any, Any], Any]
+"""A path's value, from the subject and the outer subject."""
 
 
 def get_path(value: Any, parts: tuple[str, ...]) -> Any:
@@ -54,25 +63,40 @@ def get_path(value: Any, parts: tuple[str, ...]) -> Any:
     return value
 
 
-def _reader(path: ast.Path) -> Callable[[Any, Any, Ctx], Any]:
-    parts = path.parts
+def _path_reader(parts: tuple[str, ...]) -> Callable[[Any], Any]:
+    """`get_path(value, parts)`, with a shortcut for one attribute of a dict."""
+    if not parts:
+        return lambda value: value
+    if len(parts) == 1:
+        (part,) = parts
+        return lambda value: value.get(part) if type(value) is dict else get_path(value, parts)
+    return lambda value: get_path(value, parts)
+
+
+def reader(path: ast.Path, env: Env) -> Read:
+    get = _path_reader(path.parts)
     if path.scope == "self":
-        return lambda subj, outer, ctx: get_path(subj, parts)
+        return lambda subj, outer: get(subj)
     if path.scope == "outer":
-        return lambda subj, outer, ctx: get_path(outer, parts)
-    return lambda subj, outer, ctx: get_path(ctx.root, parts)
+        return lambda subj, outer: get(outer)
+    return lambda subj, outer: get(env.root)
 
 
-def _value(value: ast.Value) -> Callable[[Any, Any, Ctx], Any]:
+def constant(value: ast.Value, env: Env) -> tuple[bool, Any]:
+    """(True, the value) for a literal or a parameter: constant for the run."""
     if isinstance(value, ast.Literal):
-        literal = value.value
-        return lambda subj, outer, ctx: literal
+        return True, value.value
     if isinstance(value, ast.Param):
-        name, param = value.name, value
-        if param.unit is None:
-            return lambda subj, outer, ctx: ctx.params.get(name)
-        return lambda subj, outer, ctx: param.convert(ctx.params.get(name))
-    return _reader(value.path)
+        return True, value.convert(env.params.get(value.name))
+    return False, None
+
+
+def value_reader(value: ast.Value, env: Env) -> Read:
+    is_constant, constant_value = constant(value, env)
+    if is_constant:
+        return lambda subj, outer: constant_value
+    assert isinstance(value, ast.PathValue)
+    return reader(value.path, env)
 
 
 def json_eq(a: Any, b: Any) -> bool:
@@ -128,164 +152,296 @@ def compare(op: str, a: Any, b: Any) -> bool:
     raise ValueError(f"unknown operator {op}")
 
 
-def compile_leaf(node: ast.Condition, rule_kind: str) -> Leaf:
-    """A leaf as a function giving (result, actual, expected)."""
-    if isinstance(node, ast.Compare):
-        read, rhs, op = _reader(node.path), _value(node.value), node.op
+_ORDER: dict[str, Callable[[Any, Any], bool]] = {
+    "lt": lambda a, b: a < b,
+    "le": lambda a, b: a <= b,
+    "gt": lambda a, b: a > b,
+    "ge": lambda a, b: a >= b,
+}
 
-        def cmp_leaf(subj: Any, addr: str | None, outer: Any, ctx: Ctx) -> tuple[bool, Any, Any]:
-            a, b = read(subj, outer, ctx), rhs(subj, outer, ctx)
+
+def const_test(op: str, b: Any) -> Callable[[Any], bool]:
+    """`lambda a: compare(op, a, b)` for a constant `b`, specialised.
+
+    A JSON string or boolean equals only a value of exactly its type (`json_eq`), so
+    those cases reduce to a type check and `==` or identity; lists of strings become
+    sets. Anything else takes `compare` itself.
+    """
+    if b is None:
+        return lambda a: False
+    tb = type(b)
+    if op in ("eq", "ne"):
+        if tb is str:
+            if op == "eq":
+                return lambda a: type(a) is str and a == b
+            return lambda a: a is not None and not (type(a) is str and a == b)
+        if tb is bool:
+            if op == "eq":
+                return lambda a: a is b
+            return lambda a: a is not None and a is not b
+    elif op in _ORDER:
+        order = _ORDER[op]
+        if _is_number(b):
+            return lambda a: (type(a) is int or type(a) is float or _is_number(a)) and order(a, b)
+        if isinstance(b, str):
+            return lambda a: isinstance(a, str) and order(a, b)
+        return lambda a: False
+    elif op in ("in", "not_in"):
+        if not isinstance(b, list):
+            return lambda a: False
+        if all(type(x) is str for x in b):
+            members = frozenset(b)
+            if op == "in":
+                return lambda a: type(a) is str and a in members
+            return lambda a: a is not None and not (type(a) is str and a in members)
+    elif op == "contains":
+        if tb is str:
+            return lambda a: isinstance(a, list) and b in a and any(type(x) is str and x == b for x in a)
+        if tb is bool:
+            return lambda a: isinstance(a, list) and any(x is b for x in a)
+    elif op == "matches" and tb is str:
+        try:
+            pattern = regex(b)
+        except RegexError:
+            pass  # `compare` raises it for each string tested, as it should
+        else:
+            return lambda a: isinstance(a, str) and pattern.search(a) is not None
+    return lambda a: compare(op, a, b)
+
+
+def _comparison(path: ast.Path, op: str, value: ast.Value, env: Env) -> tuple[Leaf, Pred]:
+    read = reader(path, env)
+    is_constant, b = constant(value, env)
+    if not is_constant:
+        rhs = value_reader(value, env)
+
+        def cmp_leaf(subj: Any, addr: str | None, outer: Any) -> tuple[bool, Any, Any]:
+            a, b = read(subj, outer), rhs(subj, outer)
             return compare(op, a, b), a, b
 
-        return cmp_leaf
-    if isinstance(node, ast.Exists):
-        read, expected = _reader(node.path), node.expected
-        return lambda subj, addr, outer, ctx: (
-            ((v := read(subj, outer, ctx)) is not None) == expected,
-            v,
-            expected,
-        )
-    if isinstance(node, ast.Age | ast.CronMaxGap):
-        read, rhs, op = _reader(node.path), _value(node.value), node.op
-        measure = _gap if isinstance(node, ast.CronMaxGap) else _until if node.until else _age
+        return cmp_leaf, lambda subj, addr, outer: cmp_leaf(subj, addr, outer)[0]
+    test = const_test(op, b)
 
-        def time_leaf(subj: Any, addr: str | None, outer: Any, ctx: Ctx) -> tuple[bool, Any, Any]:
-            a, b = measure(read(subj, outer, ctx), ctx), rhs(subj, outer, ctx)
-            return compare(op, a, b), a, b
+    def const_leaf(subj: Any, addr: str | None, outer: Any) -> tuple[bool, Any, Any]:
+        a = read(subj, outer)
+        return test(a), a, b
 
-        return time_leaf
-    if isinstance(node, ast.Duration):
-        start, end, rhs, op = _reader(node.start), _reader(node.end), _value(node.value), node.op
+    if path.scope == "self" and len(path.parts) == 1:
+        # The most common test of all: one attribute of the subject, inlined.
+        (part,) = path.parts
+        parts = path.parts
+        if op == "eq" and type(b) is str:
 
-        def dur_leaf(subj: Any, addr: str | None, outer: Any, ctx: Ctx) -> tuple[bool, Any, Any]:
-            a = duration_seconds(start(subj, outer, ctx), end(subj, outer, ctx))
-            b = rhs(subj, outer, ctx)
-            return compare(op, a, b), a, b
+            def pred(subj: Any, addr: str | None, outer: Any) -> bool:
+                a = subj.get(part) if type(subj) is dict else get_path(subj, parts)
+                return type(a) is str and a == b
 
-        return dur_leaf
-    if isinstance(node, ast.Every | ast.Some):
-        read, inner, every = (
-            _reader(node.path),
-            compile_pred(node.satisfy, rule_kind),
-            isinstance(node, ast.Every),
-        )
-
-        def quant_leaf(subj: Any, addr: str | None, outer: Any, ctx: Ctx) -> tuple[bool, Any, Any]:
-            items = read(subj, outer, ctx)
-            if not isinstance(items, list):
-                return False, None, (None if every else 1)
-            n = sum(1 for item in items if inner(item, None, subj, ctx))
-            return (n == len(items), n, len(items)) if every else (n >= 1, n, 1)
-
-        return quant_leaf
-    if isinstance(node, ast.Follow):
-        read, inner = _reader(node.path), compile_pred(node.satisfy, rule_kind)
-
-        def follow_leaf(subj: Any, addr: str | None, outer: Any, ctx: Ctx) -> tuple[bool, Any, Any]:
-            target_addr = read(subj, outer, ctx)
-            target = ctx.inventory.get(target_addr) if isinstance(target_addr, str) else None
-            ok = target is not None and inner(target.attrs, target.address, subj, ctx)
-            return ok, int(ok), 1
-
-        return follow_leaf
-    if isinstance(node, ast.Referrers):
-        return _referrers_leaf(node, rule_kind)
-    if isinstance(node, ast.ExistsKind):
-        kind, where, count = node.kind, _opt_pred(node.where, rule_kind), node.count
-        rhs = _value(count.value)
-
-        def exists_leaf(subj: Any, addr: str | None, outer: Any, ctx: Ctx) -> tuple[bool, Any, Any]:
-            n = sum(
-                1 for r in ctx.inventory.kind(kind) if where is None or where(r.attrs, r.address, subj, ctx)
+            return const_leaf, pred
+        if op == "eq" and type(b) is bool:
+            return (
+                const_leaf,
+                lambda subj, addr, outer: (
+                    (subj.get(part) if type(subj) is dict else get_path(subj, parts)) is b
+                ),
             )
-            b = rhs(subj, outer, ctx)
-            return compare(count.op, n, b), n, b
+        return const_leaf, lambda subj, addr, outer: test(
+            subj.get(part) if type(subj) is dict else get_path(subj, parts)
+        )
+    return const_leaf, lambda subj, addr, outer: test(read(subj, outer))
 
-        return exists_leaf
+
+def _rhs_test(op: str, value: ast.Value, env: Env) -> Callable[[Any, Any, Any], tuple[bool, Any]]:
+    """(compare(op, a, rhs), rhs) for a computed `a` and the subject and outer subject."""
+    is_constant, b = constant(value, env)
+    if is_constant:
+        test = const_test(op, b)
+        return lambda a, subj, outer: (test(a), b)
+    rhs = value_reader(value, env)
+
+    def dynamic(a: Any, subj: Any, outer: Any) -> tuple[bool, Any]:
+        b = rhs(subj, outer)
+        return compare(op, a, b), b
+
+    return dynamic
+
+
+def _measured(node: ast.Age | ast.CronMaxGap, env: Env) -> tuple[Leaf, Pred]:
+    """An age, a time until, or a cron gap: seconds computed once per distinct text."""
+    read, check = reader(node.path, env), _rhs_test(node.op, node.value, env)
+    as_of = env.as_of
+    if isinstance(node, ast.CronMaxGap):
+        measure: Callable[[str], int | None] = cron_max_gap
+    elif node.until:
+        measure = lambda text: until_seconds(text, as_of)  # noqa: E731 - a one-line adapter
+    else:
+        measure = lambda text: age_seconds(text, as_of)  # noqa: E731
+    kind = "gap" if isinstance(node, ast.CronMaxGap) else "until" if node.until else "age"
+    seconds: dict[str, int | None] = env.memo.setdefault(("seconds", kind), {})
+
+    def time_leaf(subj: Any, addr: str | None, outer: Any) -> tuple[bool, Any, Any]:
+        value = read(subj, outer)
+        if type(value) is str:
+            a = seconds.get(value, _UNKNOWN)
+            if a is _UNKNOWN:
+                a = seconds[value] = measure(value)
+        elif isinstance(value, str):
+            a = measure(value)
+        else:
+            a = None  # what age_seconds, until_seconds and cron gaps give for a non-text
+        result, b = check(a, subj, outer)
+        return result, a, b
+
+    return time_leaf, lambda subj, addr, outer: time_leaf(subj, addr, outer)[0]
+
+
+_UNKNOWN: Any = object()
+
+
+def _duration(node: ast.Duration, env: Env) -> tuple[Leaf, Pred]:
+    start, end, check = reader(node.start, env), reader(node.end, env), _rhs_test(node.op, node.value, env)
+
+    def dur_leaf(subj: Any, addr: str | None, outer: Any) -> tuple[bool, Any, Any]:
+        a = duration_seconds(start(subj, outer), end(subj, outer))
+        result, b = check(a, subj, outer)
+        return result, a, b
+
+    return dur_leaf, lambda subj, addr, outer: dur_leaf(subj, addr, outer)[0]
+
+
+def _quantifier(node: ast.Every | ast.Some, env: Env) -> tuple[Leaf, Pred]:
+    read, inner, every = reader(node.path, env), compile_pred(node.satisfy, env), isinstance(node, ast.Every)
+
+    def quant_leaf(subj: Any, addr: str | None, outer: Any) -> tuple[bool, Any, Any]:
+        items = read(subj, outer)
+        if not isinstance(items, list):
+            return False, None, (None if every else 1)
+        # Every item is tested, without short-circuit: the count is the evidence.
+        n = 0
+        for item in items:
+            if inner(item, None, subj):
+                n += 1
+        return (n == len(items), n, len(items)) if every else (n >= 1, n, 1)
+
+    return quant_leaf, lambda subj, addr, outer: quant_leaf(subj, addr, outer)[0]
+
+
+def _follow(node: ast.Follow, env: Env) -> tuple[Leaf, Pred]:
+    read, inner = reader(node.path, env), compile_pred(node.satisfy, env)
+    resolve = env.inventory.by_address.get
+
+    def follow_pred(subj: Any, addr: str | None, outer: Any) -> bool:
+        target_addr = read(subj, outer)
+        target = resolve(target_addr) if isinstance(target_addr, str) else None
+        return target is not None and inner(target.attrs, target.address, subj)
+
+    def follow_leaf(subj: Any, addr: str | None, outer: Any) -> tuple[bool, Any, Any]:
+        ok = follow_pred(subj, addr, outer)
+        return ok, int(ok), 1
+
+    return follow_leaf, follow_pred
+
+
+def _exists(node: ast.Exists, env: Env) -> tuple[Leaf, Pred]:
+    read, expected = reader(node.path, env), node.expected
+
+    def exists_leaf(subj: Any, addr: str | None, outer: Any) -> tuple[bool, Any, Any]:
+        v = read(subj, outer)
+        return (v is not None) == expected, v, expected
+
+    if expected:
+        return exists_leaf, lambda subj, addr, outer: read(subj, outer) is not None
+    return exists_leaf, lambda subj, addr, outer: read(subj, outer) is None
+
+
+def compile_node(node: ast.Condition, env: Env) -> tuple[Leaf, Pred]:
+    """A leaf as a function giving (result, actual, expected), and as a predicate."""
+    from zenpolicy.engines import relations  # it builds on this module
+
+    if isinstance(node, ast.Compare):
+        return _comparison(node.path, node.op, node.value, env)
+    if isinstance(node, ast.Exists):
+        return _exists(node, env)
+    if isinstance(node, ast.Age | ast.CronMaxGap):
+        return _measured(node, env)
+    if isinstance(node, ast.Duration):
+        return _duration(node, env)
+    if isinstance(node, ast.Every | ast.Some):
+        return _quantifier(node, env)
+    if isinstance(node, ast.Follow):
+        return _follow(node, env)
+    if isinstance(node, ast.Referrers):
+        return relations.referrers(node, env)
+    if isinstance(node, ast.ExistsKind):
+        return relations.exists_kind(node, env)
     raise TypeError(f"not a leaf: {node!r}")
 
 
-def _age(value: Any, ctx: Ctx) -> int | None:
-    return age_seconds(value, ctx.as_of)
+def compile_leaf(node: ast.Condition, env: Env) -> Leaf:
+    return compile_node(node, env)[0]
 
 
-def _until(value: Any, ctx: Ctx) -> int | None:
-    return until_seconds(value, ctx.as_of)
-
-
-def _gap(value: Any, ctx: Ctx) -> int | None:
-    return cron_max_gap(value) if isinstance(value, str) else None
-
-
-def _opt_pred(node: ast.Condition | None, rule_kind: str) -> Pred | None:
-    return None if node is None else compile_pred(node, rule_kind)
-
-
-def via_kinds(kind: str, via: tuple[str, ...]) -> list[tuple[str, ...]]:
-    """For a referrer kind and a `via` chain, the kinds at each hop (`kinds[i]` are the
-    kinds that `via[i]` may name), read from the schemas' `x-reference`."""
-    schemas = kind_schemas()
-    hops: list[tuple[str, ...]] = []
-    current: tuple[str, ...] = (kind,)
-    for step in via:
-        allowed: list[str] = []
-        for k in current:
-            for path, targets, _ in reference_paths(schemas.get(k, {})):
-                if ".".join(path) == step:
-                    allowed += [t for t in targets if t not in allowed]
-        hops.append(tuple(allowed))
-        current = tuple(allowed)
-    return hops
-
-
-def referring(
-    inv: Inventory, address: str, kind: str, via: tuple[str, ...], hops: list[tuple[str, ...]]
-) -> list[Resource]:
-    """Resources of `kind` that reach `address` through the chain `via`, by name."""
-    # Walk the chain backwards through the reverse index: linear in what is found.
-    targets = [address]
-    for i in range(len(via) - 1, 0, -1):
-        source_kinds = hops[i - 1]
-        found: dict[str, Resource] = {}
-        for t in targets:
-            for k in source_kinds:
-                for r in inv.referrers(t, k, via[i]):
-                    found.setdefault(r.address, r)
-        targets = sorted(found)
-    out: dict[str, Resource] = {}
-    for t in targets:
-        for r in inv.referrers(t, kind, via[0]):
-            out.setdefault(r.address, r)
-    return [out[k] for k in sorted(out)]
-
-
-def _referrers_leaf(node: ast.Referrers, rule_kind: str) -> Leaf:
-    kind, via, count = node.kind, node.via, node.count
-    where = _opt_pred(node.where, rule_kind)
-    rhs = _value(count.value)
-    hops = via_kinds(kind, via)
-
-    def ref_leaf(subj: Any, addr: str | None, outer: Any, ctx: Ctx) -> tuple[bool, Any, Any]:
-        b = rhs(subj, outer, ctx)
-        if addr is None:
-            return False, None, b
-        found = referring(ctx.inventory, addr, kind, via, hops)
-        n = sum(1 for r in found if where is None or where(r.attrs, r.address, subj, ctx))
-        return compare(count.op, n, b), n, b
-
-    return ref_leaf
-
-
-def compile_pred(node: ast.Condition, rule_kind: str) -> Pred:
+def compile_pred(node: ast.Condition, env: Env) -> Pred:
     """A condition as a boolean function (short-circuiting)."""
-    if isinstance(node, ast.All):
-        items = [compile_pred(c, rule_kind) for c in node.items]
-        return lambda s, a, o, c: all(p(s, a, o, c) for p in items)
-    if isinstance(node, ast.Any_):
-        items = [compile_pred(c, rule_kind) for c in node.items]
-        return lambda s, a, o, c: any(p(s, a, o, c) for p in items)
+    if isinstance(node, ast.All | ast.Any_):
+        items = [compile_pred(c, env) for c in node.items]
+        if len(items) == 1:
+            return items[0]  # all([x]) and any([x]) are x for a boolean x
+        if isinstance(node, ast.All):
+            if len(items) == 2:
+                first, second = items
+                return lambda s, a, o: first(s, a, o) and second(s, a, o)
+
+            def all_pred(s: Any, a: str | None, o: Any) -> bool:
+                for p in items:  # noqa: SIM110 - all() over a generator costs one per call
+                    if not p(s, a, o):
+                        return False
+                return True
+
+            return all_pred
+        if len(items) == 2:
+            first, second = items
+            return lambda s, a, o: first(s, a, o) or second(s, a, o)
+
+        def any_pred(s: Any, a: str | None, o: Any) -> bool:
+            for p in items:  # noqa: SIM110 - any() over a generator costs one per call
+                if p(s, a, o):
+                    return True
+            return False
+
+        return any_pred
     if isinstance(node, ast.Not):
-        inner = compile_pred(node.item, rule_kind)
-        return lambda s, a, o, c: not inner(s, a, o, c)
-    leaf = compile_leaf(node, rule_kind)
-    return lambda s, a, o, c: leaf(s, a, o, c)[0]
+        inner = compile_pred(node.item, env)
+        return lambda s, a, o: not inner(s, a, o)
+    return compile_node(node, env)[1]
+
+
+def scopes(cond: ast.Condition | None, nested: bool = False) -> set[str]:
+    """Which of `root` and `outer` a condition reads besides its subject: `$root`
+    anywhere, `$outer` only where it is this condition's outer subject (inside a
+    quantifier, `follow` or relation, `$outer` is the subject of that one)."""
+    out: set[str] = set()
+    if cond is None:
+        return out
+    paths: list[ast.Path] = []
+    for name in ("path", "start", "end"):
+        path = getattr(cond, name, None)
+        if isinstance(path, ast.Path):
+            paths.append(path)
+    value = getattr(cond, "value", None)
+    count = getattr(cond, "count", None)
+    for v in (value, count.value if isinstance(count, ast.Count) else None):
+        if isinstance(v, ast.PathValue):
+            paths.append(v.path)
+    for path in paths:
+        if path.scope == "root" or (path.scope == "outer" and not nested):
+            out.add(path.scope)
+    if isinstance(cond, ast.All | ast.Any_):
+        for c in cond.items:
+            out |= scopes(c, nested)
+    elif isinstance(cond, ast.Not):
+        out |= scopes(cond.item, nested)
+    elif isinstance(cond, ast.Every | ast.Some | ast.Follow):
+        out |= scopes(cond.satisfy, True)
+    elif isinstance(cond, ast.Referrers | ast.ExistsKind):
+        out |= scopes(cond.where, True)
+    return out

@@ -1,0 +1,212 @@
+"""Relations between resources for the native engine: `referrers` (the resources that
+reference the subject, through a chain of references) and `exists` (resources of a
+kind), compiled for one run.
+
+Both go through the inventory's indexes, never through a scan per subject, and cache
+per run what depends on the target only: the resources found (shared by every rule
+that asks), and the count when `where` reads nothing but the candidate. A `where`
+comparing a candidate's attribute with the rule's resource (`{path: username, eq:
+{path: $root.username}}`: no login twice on one system) is answered from a table of
+the candidates' values, counted once per target: without it, the rule is quadratic in
+the accounts of a system.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+from zenpolicy.engines.compile import (
+    Env,
+    Leaf,
+    Pred,
+    compare,
+    compile_pred,
+    constant,
+    json_eq,
+    reader,
+    scopes,
+    value_reader,
+)
+from zenpolicy.inventory.model import Inventory, Resource
+from zenpolicy.inventory.schema import kind_schemas, reference_paths
+from zenpolicy.rules import ast
+
+
+def via_kinds(kind: str, via: tuple[str, ...]) -> list[tuple[str, ...]]:
+    """For a referrer kind and a `via` chain, the kinds at each hop (`kinds[i]` are the
+    kinds that `via[i]` may name), read from the schemas' `x-reference`."""
+    schemas = kind_schemas()
+    hops: list[tuple[str, ...]] = []
+    current: tuple[str, ...] = (kind,)
+    for step in via:
+        allowed: list[str] = []
+        for k in current:
+            for path, targets, _ in reference_paths(schemas.get(k, {})):
+                if ".".join(path) == step:
+                    allowed += [t for t in targets if t not in allowed]
+        hops.append(tuple(allowed))
+        current = tuple(allowed)
+    return hops
+
+
+def referring(
+    inv: Inventory, address: str, kind: str, via: tuple[str, ...], hops: list[tuple[str, ...]]
+) -> list[Resource]:
+    """Resources of `kind` that reach `address` through the chain `via`, by name."""
+    # Walk the chain backwards through the reverse index: linear in what is found.
+    targets = [address]
+    for i in range(len(via) - 1, 0, -1):
+        source_kinds = hops[i - 1]
+        found: dict[str, Resource] = {}
+        for t in targets:
+            for k in source_kinds:
+                for r in inv.referrers(t, k, via[i]):
+                    found.setdefault(r.address, r)
+        targets = sorted(found)
+    out: dict[str, Resource] = {}
+    for t in targets:
+        for r in inv.referrers(t, kind, via[0]):
+            out.setdefault(r.address, r)
+    return [out[k] for k in sorted(out)]
+
+
+def _key(value: Any) -> tuple[int, Any] | None:
+    """A hashable key under which values equal as JSON values (`json_eq`) meet: tagged,
+    so that `True`, `1` and `"1"` stay apart while `1` and `1.0` meet. None for
+    containers and NaN, which are compared one by one."""
+    kind = type(value)
+    if kind is str:
+        return (0, value)
+    if kind is bool:
+        return (1, value)
+    if kind is int or (kind is float and not math.isnan(value)):
+        return (2, value)
+    return None
+
+
+class _Matching:
+    """A `where` made of conditions on the candidate alone and one test
+    `{path: P, eq: {path: $root.Q}}` (or `$outer.Q`): the candidates passing the
+    former, tabled by their value at P, once per target."""
+
+    def __init__(self, node: ast.Condition, env: Env) -> None:
+        items = node.items if isinstance(node, ast.All) else (node,)
+        keyed = [i for i, c in enumerate(items) if _keyed(c)]
+        self.usable = len(keyed) == 1 and all(not scopes(c) for i, c in enumerate(items) if i != keyed[0])
+        if not self.usable:
+            return
+        test = items[keyed[0]]
+        assert isinstance(test, ast.Compare) and isinstance(test.value, ast.PathValue)
+        rest = [c for i, c in enumerate(items) if i != keyed[0]]
+        self.candidate = compile_pred(ast.All(items=tuple(rest)), env) if rest else None
+        self.own = reader(test.path, env)
+        self.other = reader(test.value.path, env)
+        self.tables: dict[str, tuple[dict[tuple[int, Any], int], list[Any]] | None] = {}
+
+    def table(self, found: list[Resource], subj: Any, target: str) -> tuple[dict[Any, int], list[Any]] | None:
+        """Counts by key of the values at P of the candidates passing the other
+        conditions, and every such value; None if one of those raised (the caller
+        then evaluates `where` as written, and raises where it would)."""
+        if target in self.tables:
+            return self.tables[target]
+        counts: dict[Any, int] = {}
+        values: list[Any] = []
+        try:
+            for r in found:
+                if self.candidate is None or self.candidate(r.attrs, r.address, subj):
+                    value = self.own(r.attrs, subj)
+                    if value is None:
+                        continue
+                    values.append(value)
+                    key = _key(value)
+                    if key is not None:
+                        counts[key] = counts.get(key, 0) + 1
+        except Exception:
+            self.tables[target] = None
+            return None
+        self.tables[target] = (counts, values)
+        return counts, values
+
+    def count(self, table: tuple[dict[Any, int], list[Any]], subj: Any, outer: Any) -> int:
+        # `where` is evaluated with the referrers' subject as its outer subject.
+        wanted = self.other(None, subj)
+        if wanted is None:
+            return 0  # a test on an absent value is false
+        key = _key(wanted)
+        if key is not None:
+            # Values without a key (containers, NaN) never equal one that has one.
+            return table[0].get(key, 0)
+        return sum(1 for v in table[1] if json_eq(v, wanted))
+
+
+def _keyed(cond: ast.Condition) -> bool:
+    return (
+        isinstance(cond, ast.Compare)
+        and cond.op == "eq"
+        and cond.path.scope == "self"
+        and bool(cond.path.parts)
+        and isinstance(cond.value, ast.PathValue)
+        and cond.value.path.scope in ("root", "outer")
+    )
+
+
+def referrers(node: ast.Referrers, env: Env) -> tuple[Leaf, Pred]:
+    kind, via, count = node.kind, node.via, node.count
+    where = None if node.where is None else compile_pred(node.where, env)
+    rhs = value_reader(count.value, env)
+    hops = via_kinds(kind, via)
+    inv = env.inventory
+    found_by_target: dict[str, list[Resource]] = env.memo.setdefault(("referring", kind, via), {})
+    pure = node.where is not None and not scopes(node.where)
+    counts: dict[str, int] = {}
+    matching = None if node.where is None or pure else _Matching(node.where, env)
+    if matching is not None and not matching.usable:
+        matching = None
+    is_constant, b_const = constant(count.value, env)
+
+    def found(target: str) -> list[Resource]:
+        out = found_by_target.get(target)
+        if out is None:
+            out = found_by_target[target] = referring(inv, target, kind, via, hops)
+        return out
+
+    def counted(subj: Any, addr: str, outer: Any) -> int:
+        candidates = found(addr)
+        if where is None:
+            return len(candidates)
+        if pure:
+            n = counts.get(addr)
+            if n is None:
+                n = counts[addr] = sum(1 for r in candidates if where(r.attrs, r.address, subj))
+            return n
+        if matching is not None:
+            table = matching.table(candidates, subj, addr)
+            if table is not None:
+                return matching.count(table, subj, outer)
+        return sum(1 for r in candidates if where(r.attrs, r.address, subj))
+
+    op = count.op
+
+    def ref_leaf(subj: Any, addr: str | None, outer: Any) -> tuple[bool, Any, Any]:
+        b = b_const if is_constant else rhs(subj, outer)
+        if addr is None:
+            return False, None, b
+        n = counted(subj, addr, outer)
+        return compare(op, n, b), n, b
+
+    return ref_leaf, lambda subj, addr, outer: ref_leaf(subj, addr, outer)[0]
+
+
+def exists_kind(node: ast.ExistsKind, env: Env) -> tuple[Leaf, Pred]:
+    kind, count = node.kind, node.count
+    where = None if node.where is None else compile_pred(node.where, env)
+    rhs = value_reader(count.value, env)
+    inv = env.inventory
+
+    def exists_leaf(subj: Any, addr: str | None, outer: Any) -> tuple[bool, Any, Any]:
+        n = sum(1 for r in inv.kind(kind) if where is None or where(r.attrs, r.address, subj))
+        b = rhs(subj, outer)
+        return compare(count.op, n, b), n, b
+
+    return exists_leaf, lambda subj, addr, outer: exists_leaf(subj, addr, outer)[0]
