@@ -194,14 +194,65 @@ def unsafe(text: str, start: int = 0) -> bool:
     )
 
 
+_FIRST_SIGNIFICANT = re.compile(r"\n( *)(?=[^ \n#])")
+"""The first line that is not blank or a comment, after a newline."""
+_KEY = r"[A-Za-z0-9_][A-Za-z0-9_.@/-]*"
+"""A plain key in the characters names and attributes use (others: the slow path)."""
+
+
+class _Shapes:
+    """Regexes over the lines of a block mapping indented `n` (n >= 1), each starting
+    with a literal newline so that the regex engine skips between lines at memchr
+    speed."""
+
+    def __init__(self, n: int) -> None:
+        self.stray = re.compile(
+            rf"\n(?: {{0,{n - 1}}}(?=[^ \n#])| {{{n}}}(?!{_KEY} *:(?: |\n|\Z)|-(?: |\n|\Z)|[ \n#]|\Z))"
+        )
+        """A line that is not blank or a comment and is indented less than `n`, or
+        indented `n` and neither a key line nor a `- ` sequence entry."""
+        self.keys = re.compile(rf"\n {{{n}}}({_KEY})")
+        """The keys of the key lines, in order (once no line is stray: a line indented
+        `n` that starts like a key is a key line, its key the run of key characters)."""
+        self.key_line = re.compile(rf"\n {{{n}}}[A-Za-z0-9_]")
+        """The start of a key line (once no line is stray)."""
+
+
+_SHAPES: dict[int, _Shapes] = {}
+
+
+def _shapes(n: int) -> _Shapes:
+    shapes = _SHAPES.get(n)
+    if shapes is None:
+        shapes = _SHAPES[n] = _Shapes(n)
+    return shapes
+
+
+class _Block:
+    """A verified block mapping: the lines after the newline at `begin` up to `end`,
+    its keys at indentation `indent`, under a header (a name, or a key) on `line`."""
+
+    __slots__ = ("begin", "end", "indent", "line")
+
+    def __init__(self, begin: int, end: int, indent: int, line: int) -> None:
+        self.begin, self.end, self.indent, self.line = begin, end, indent, line
+
+
 class LazySourceMap(SourceMap):
     """A `SourceMap` whose positions below resource names are computed on demand.
 
-    Kinds and names (depth 1 and 2) are known from the start; a resource's deeper
-    positions are worked out the first time one of them is asked for.
+    Kinds and names (depth 1 and 2) are known from the start. A deeper position is
+    found in the block mapping that holds it, verified first by regexes over its lines:
+    no line is indented less than its first key, every line at that indentation is a
+    key line or a `- ` entry of the previous key's value, and the keys are the parsed
+    keys, in order. Then each key line is a real key, and its line and column are
+    exactly libyaml's. A resource's attributes are verified so, then a nested mapping
+    within the lines of the attribute that holds it; a position is worked out when it
+    is asked for. Anything else (flow style, list items, quoted keys) reads the
+    resource's lines with `yaml12`, checked to give its value.
     """
 
-    __slots__ = ("_done", "_spans", "_text", "_value")
+    __slots__ = ("_blocks", "_spans", "_text", "_value", "_whole")
 
     def __init__(
         self,
@@ -215,8 +266,10 @@ class LazySourceMap(SourceMap):
         self._value = value
         # (kind, name) -> (start offset, end offset, line of the name) of its lines.
         self._spans = spans
-        self._done: dict[tuple[str, str], int] = {}
-        """(kind, name) -> 1 when its attribute keys are known, 2 when everything is."""
+        self._blocks: dict[Path, _Block | None] = {}
+        """Mappings looked at, by path: verified, or None (absent, or not vouched for)."""
+        self._whole: set[tuple[str, str]] = set()
+        """Resources whose every position is known (read with `yaml12`)."""
 
     def get(self, path: Path) -> tuple[int, int] | None:
         if len(path) <= 2:
@@ -224,60 +277,93 @@ class LazySourceMap(SourceMap):
         kind, name = path[0], path[1]
         if not isinstance(kind, str) or not isinstance(name, str) or (kind, name) not in self._spans:
             return None
-        head = (kind, name)
-        done = self._done.get(head) or self._attribute_keys(head)
         found = self.positions.get(path)
-        if found is None and done == 1 and len(path) > 3:
-            self._whole_resource(head)
-            found = self.positions.get(path)
+        if found is not None or (kind, name) in self._whole:
+            return found
+        block = self._block(path[:-1])
+        key = path[-1]
+        if block is None or not isinstance(key, str):
+            # Read whole by now, or there is no such mapping, or a key is not text.
+            return self.positions.get(path)
+        at = self._key_line(block, key)
+        if at is None:
+            return None  # not one of the verified keys
+        found = (block.line + self._text.count("\n", block.begin, at + 1), block.indent + 1)
+        self.positions[path] = found
         return found
 
-    def _attrs(self, head: tuple[str, str]) -> Any:
-        return self._value[head[0]][head[1]]
+    def _key_line(self, block: _Block, key: str) -> int | None:
+        """The offset of the newline before `key`'s line in a verified block."""
+        text, prefix = self._text, "\n" + " " * block.indent + key
+        at = text.find(prefix, block.begin, block.end)
+        while at >= 0:
+            # Every line at this indentation that starts like a key is a verified key
+            # line: this is `key`'s if the key does not go on (keys hold no space or `:`).
+            if text[at + len(prefix) : at + len(prefix) + 1] in (" ", ":"):
+                return at
+            at = text.find(prefix, at + 1, block.end)
+        return None
 
-    def _attribute_keys(self, head: tuple[str, str]) -> int:
-        """Positions of the resource's own attribute keys, from a verified line scan."""
-        start, end, line = self._spans[head]
-        attrs = self._attrs(head)
+    def _block(self, mapping: Path) -> _Block | None:
+        """The verified block mapping at `mapping` (a resource, or a path of keys into
+        it); None if there is none, or if it had to be read whole."""
+        if mapping in self._blocks:
+            return self._blocks[mapping]
+        head = (str(mapping[0]), str(mapping[1]))
+        block: _Block | None = None
         text = self._text
-        body = text.find("\n", start, end)
-        if not isinstance(attrs, dict) or body < 0:
-            return self._whole_resource(head)
-        indent = -1
-        keys: list[tuple[str, int, int]] = []
-        lineno = line
-        for raw in text[body + 1 : end].split("\n"):
-            lineno += 1
-            if _BLANK_OR_COMMENT.match(raw):
-                continue
-            width = len(raw) - len(raw.lstrip(" "))
-            if indent < 0:
-                indent = width
-            if width > indent:
-                continue
-            if width < indent:
-                return self._whole_resource(head)
-            if raw[width] == "-" and (len(raw) == width + 1 or raw[width + 1] == " "):
-                continue  # a sequence entry at its key's indentation (`admins:\n- x`)
-            match = _KEY_LINE.match(raw)
-            if match is None:
-                return self._whole_resource(head)
-            keys.append((match.group(2), lineno, width + 1))
-        if [k for k, _, _ in keys] != list(attrs):
-            return self._whole_resource(head)
-        kind, name = head
-        for key, at_line, column in keys:
-            self.positions[(kind, name, key)] = (at_line, column)
-        self._done[head] = 1
-        return 1
+        if len(mapping) == 2:
+            start, end, line = self._spans[head]
+            begin = text.find("\n", start, end)
+            value = self._value[head[0]][head[1]]
+            if begin >= 0 and type(value) is dict:
+                block = self._verify(value, begin, end, line, 0)
+        else:
+            parent, key = self._block(mapping[:-1]), mapping[-1]
+            if parent is None or not isinstance(key, str):
+                return None  # the resource is read whole, or there is no such mapping
+            value = self._value[head[0]][head[1]]
+            for part in mapping[2:]:
+                value = value.get(part) if type(value) is dict else None
+            at = self._key_line(parent, key)
+            if at is None:
+                self._blocks[mapping] = None
+                return None  # no such key
+            begin = text.find("\n", at + 1, parent.end)
+            colon = text.find(":", at + 1 + parent.indent + len(key))
+            # Only `key:` alone on its line heads a block (not flow style, nor `|`).
+            if begin >= 0 and type(value) is dict and not text[colon + 1 : begin].strip(" "):
+                following = _shapes(parent.indent).key_line.search(text, begin, parent.end)
+                end = following.start() + 1 if following else parent.end
+                line = parent.line + text.count("\n", parent.begin, at + 1)
+                block = self._verify(value, begin, end, line, parent.indent + 1)
+        if block is None:
+            self._whole_resource(head)
+        self._blocks[mapping] = block
+        return block
 
-    def _whole_resource(self, head: tuple[str, str]) -> int:
+    def _verify(self, value: dict[str, Any], begin: int, end: int, line: int, least: int) -> _Block | None:
+        """The lines after the newline at `begin` up to `end` as the block mapping
+        `value`, indented at least `least`; None if that cannot be vouched for."""
+        text = self._text
+        first = _FIRST_SIGNIFICANT.search(text, begin, end)
+        if first is None:
+            return _Block(begin, end, least, line) if not value else None
+        n = len(first.group(1))
+        if n < max(least, 1):
+            return None
+        shapes = _shapes(n)
+        if shapes.stray.search(text, begin, end) or shapes.keys.findall(text, begin, end) != list(value):
+            return None
+        return _Block(begin, end, n, line)
+
+    def _whole_resource(self, head: tuple[str, str]) -> None:
         """Every position in the resource, from `yaml12` on its lines alone."""
         start, end, line = self._spans[head]
         kind, name = head
         try:
             value, source_map = parse_yaml(self._text[start:end])
-            exact = isinstance(value, dict) and same_value(value, {name: self._attrs(head)})
+            exact = isinstance(value, dict) and same_value(value, {name: self._value[kind][name]})
         except YamlError:
             exact = False
         if not exact:
@@ -293,8 +379,7 @@ class LazySourceMap(SourceMap):
             offset = line - 1
             for path, (at_line, column) in source_map.positions.items():
                 self.positions[(kind, *path)] = (at_line + offset, column)
-        self._done[head] = 2
-        return 2
+        self._whole.add(head)
 
 
 def parse_fast(text: str) -> tuple[dict[str, Any], LazySourceMap] | None:
