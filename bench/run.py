@@ -114,22 +114,25 @@ def child_stages(root: Path, output: Path) -> dict[str, float]:
 
 
 def child_cache_hit(root: Path, output: Path) -> dict[str, float]:
-    """What `check --output F` costs when its result is cached, through the
-    zenpolicy.cache API: the key (hashing every input), then `replay` (which leaves F
-    alone when it already holds the cached report, else writes it). The first call
-    fills the cache; run it twice and time the second."""
+    """What `check --output F` costs when its result is cached, without the command
+    line's own imports: what `check` does (zenpolicy.cli_report.deliver: the key, hashing
+    every input, then the entry replayed, which leaves F alone when it already holds the
+    report). The first call fills the cache; run it twice and time the second."""
     start = time.perf_counter()
-    from zenpolicy import cache
-    from zenpolicy.api import CheckOptions, run_check
-    from zenpolicy.formats import RenderOptions, render
+    from zenpolicy import cli_report
+    from zenpolicy.api import CheckOptions
+    from zenpolicy.formats import RenderOptions
 
-    key = cache.check_key(CheckOptions(path=root), render={"format": "json", "verbose": False})
-    assert key is not None
-    meta = cache.replay(key, output)
-    if meta is None:
-        text = render("json", run_check(CheckOptions(path=root)), RenderOptions())
-        cache.store(key, cache.Entry(payload=text.encode(), meta={"exit": 1}))
-    return {"hit": time.perf_counter() - start, "was_hit": meta is not None}
+    ran = []
+    run_check = cli_report.run_check
+
+    def counted(options: CheckOptions) -> Any:
+        ran.append(options)
+        return run_check(options)
+
+    cli_report.run_check = counted
+    cli_report.deliver(CheckOptions(path=root), format_="json", render=RenderOptions(), output=output)
+    return {"hit": time.perf_counter() - start, "was_hit": not ran}
 
 
 def child_parse_floor(root: Path) -> dict[str, float]:

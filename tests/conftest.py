@@ -77,6 +77,15 @@ def run_validate_cli(path: Path, cwd: Path, *, max_file_bytes: int | None = None
     )
 
 
+@pytest.fixture(autouse=True)
+def private_cache(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """Every test starts with an empty result cache of its own (`check` uses the cache by
+    default; CLI subprocesses inherit the variable), never the user's."""
+    directory = tmp_path_factory.mktemp("cache")
+    monkeypatch.setenv("ZENPOLICY_CACHE_DIR", str(directory))
+    return directory
+
+
 @pytest.fixture
 def inventory_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Callable[..., Path]:
     """Write files (relative path -> text, or bytes written as is) under `inv/` in a

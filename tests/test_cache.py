@@ -4,6 +4,7 @@ unless intact, and a cache that cannot be written never fails a run."""
 from __future__ import annotations
 
 import os
+import tempfile
 from pathlib import Path
 
 import pytest
@@ -11,6 +12,7 @@ import pytest
 from zenpolicy import cache
 from zenpolicy.api import CheckOptions, OpaOptions, run_check
 from zenpolicy.formats import RenderOptions, render
+from zenpolicy.output import OutputError
 
 REPO = Path(__file__).resolve().parent.parent
 
@@ -242,3 +244,146 @@ def test_replay_never_writes_a_damaged_entry(cache_home: Path, tmp_path: Path, c
     assert cache.replay(key, target) is None
     assert not target.exists()
     assert not path.exists()
+
+
+# ---- recording while the payload is produced ------------------------------------------------
+
+
+def test_recorder_stores_a_streamed_payload(cache_home: Path) -> None:
+    key = "e" * 64
+    chunks = [b"first ", "é".encode(), b"", b" last\n"]
+    with cache.Recorder(key) as recorder:
+        assert recorder.recording
+        assert list(recorder.tee(iter(chunks))) == chunks
+        assert recorder.commit({"exit": 1, "summary": "é"})
+    assert cache.load(key) == cache.Entry(payload=b"".join(chunks), meta={"exit": 1, "summary": "é"})
+    assert [p.name for p in cache_home.iterdir()] == [f"{key}.entry"]
+
+
+def test_recorder_left_without_commit_leaves_nothing(cache_home: Path) -> None:
+    key = "f" * 64
+    with pytest.raises(RuntimeError), cache.Recorder(key) as recorder:
+        recorder.write(b"half a report")
+        raise RuntimeError("the run failed")
+    with cache.Recorder(key) as recorder:
+        recorder.write(b"not committed")
+    assert list(cache_home.iterdir()) == []
+    assert cache.load(key) is None
+
+
+def test_recorder_refuses_a_meta_beyond_the_header_room(cache_home: Path) -> None:
+    with cache.Recorder("g" * 64) as recorder:
+        recorder.write(b"x")
+        assert not recorder.commit({"summary": "x" * 5000})
+        assert not recorder.recording
+    assert list(cache_home.iterdir()) == []
+
+
+def test_recorder_in_an_unwritable_place_only_stops_recording(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    blocker = tmp_path / "file"
+    blocker.write_text("not a directory")
+    monkeypatch.setenv("ZENPOLICY_CACHE_DIR", str(blocker / "cache"))
+    with cache.Recorder("h" * 64) as recorder:
+        assert not recorder.recording
+        assert list(recorder.tee([b"a", b"b"])) == [b"a", b"b"]
+        assert not recorder.commit({})
+
+
+# ---- replaying to standard output -------------------------------------------------------------
+
+
+def test_replay_to_passes_the_payload_on_only_when_intact(
+    cache_home: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(cache, "_BLOCK", 7)  # several blocks
+    key = "t" * 64
+    payload = "line one\nligne deux é\n".encode() * 5
+    got: list[bytes] = []
+    assert cache.replay_to(key, got.append) is None
+    assert cache.store(key, cache.Entry(payload=payload, meta={"exit": 1}))
+    assert cache.replay_to(key, got.append) == {"exit": 1}
+    assert b"".join(got) == payload and len(got) > 1
+    # A meta the caller does not accept: nothing passed on, the entry removed.
+    got.clear()
+    assert cache.replay_to(key, got.append, accept=lambda meta: "summary" in meta) is None
+    assert got == [] and not (cache_home / f"{key}.entry").exists()
+    # A damaged payload (same length): checked whole before anything is passed on.
+    assert cache.store(key, cache.Entry(payload=payload, meta={}))
+    path = cache_home / f"{key}.entry"
+    data = path.read_bytes()
+    path.write_bytes(data[:-3] + b"XYZ")
+    assert cache.replay_to(key, got.append) is None
+    assert got == [] and not path.exists()
+
+
+def test_replay_fails_where_a_rewrite_would(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Even when the file already holds the output: a run would have failed to write it."""
+    key = "u" * 64
+    target = tmp_path / "report.json"
+    assert cache.store(key, cache.Entry(payload=b"{}\n", meta={}))
+    assert cache.replay(key, target) == {}
+    os.utime(target, (1000, 1000))
+    assert cache.replay(key, target) == {}
+    assert target.stat().st_mtime > 1000  # touched, as a rewrite would
+    with pytest.raises(OutputError, match="does not exist"):
+        cache.replay(key, tmp_path / "missing" / "r.json")
+
+    def refuse(*args: object, **kwargs: object) -> object:
+        raise PermissionError(13, "Permission denied")
+
+    monkeypatch.setattr(tempfile, "mkstemp", refuse)
+    with pytest.raises(OutputError, match="Permission denied"):
+        cache.replay(key, target)
+
+
+def test_replay_leaves_the_file_when_the_entry_proves_damaged(cache_home: Path, tmp_path: Path) -> None:
+    key = "v" * 64
+    target = tmp_path / "report.json"
+    target.write_bytes(b"previous\n")
+    assert cache.store(key, cache.Entry(payload=b"x" * 100, meta={}))
+    path = cache_home / f"{key}.entry"
+    path.write_bytes(path.read_bytes()[:-1] + b"y")  # same length, wrong CRC
+    assert cache.replay(key, target) is None
+    assert target.read_bytes() == b"previous\n"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["cache-home", "report.json"]
+
+
+# ---- the key of a check ------------------------------------------------------------------------
+
+
+def test_pin_as_of_resolves_the_date_once(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from zenpolicy.rules import timeutil
+
+    root = _estate(tmp_path / "inv")
+    assert cache.pin_as_of(CheckOptions(path=root)).as_of == "2026-11-26"  # the configuration's
+    assert cache.pin_as_of(CheckOptions(path=root, as_of="2027-01-01")).as_of == "2027-01-01"
+    (root / "zenpolicy.yaml").write_text("organisation: Test\n")
+    monkeypatch.setattr(timeutil, "today", lambda: "2030-05-06")
+    assert cache.pin_as_of(CheckOptions(path=root)).as_of == "2030-05-06"  # today
+    day_one = _key(root)
+    monkeypatch.setattr(timeutil, "today", lambda: "2030-05-07")
+    assert _key(root) != day_one  # "today" is part of the key
+    assert cache.pin_as_of(CheckOptions(path=root, extra={"no_cache": True})).as_of is None
+    (root / "zenpolicy.yaml").write_text("as_of: not-a-date\n")
+    assert cache.pin_as_of(CheckOptions(path=root)).as_of is None  # the run reports it
+
+
+@pytest.mark.parametrize("where", ["example", "one-file"])
+def test_key_from_a_runs_inputs_is_the_key_from_the_files(tmp_path: Path, where: str) -> None:
+    path = REPO / "inventory" if where == "example" else _estate(tmp_path / "inv") / "people.yaml"
+    options = cache.pin_as_of(CheckOptions(path=path))
+    report = run_check(options)
+    key = cache.check_key(options, render={"format": "json"})
+    assert key is not None
+    assert cache.check_key(options, render={"format": "json"}, inputs=report.inputs) == key
+    assert tuple(cache.input_files(options.path)) == report.inputs
+
+
+def test_unreadable_input_means_no_key(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    def unreadable(root: Path) -> list[object]:
+        raise PermissionError(13, "Permission denied")
+
+    monkeypatch.setattr(cache, "input_files", unreadable)
+    assert _key(_estate(tmp_path / "inv")) is None

@@ -15,8 +15,8 @@ from typing import Any
 import pytest
 from click.testing import CliRunner
 
+from zenpolicy import cache, cli_check
 from zenpolicy import cli as cli_module
-from zenpolicy import cli_check
 from zenpolicy.formats import FORMATS, RenderOptions
 from zenpolicy.model import Report
 from zenpolicy.output import OutputError, check_writable, write_atomic, write_atomic_chunks
@@ -64,7 +64,7 @@ def test_failed_replace_leaves_the_old_file_and_no_temporary(tmp_path: Path, mon
 @pytest.mark.parametrize("after", [0, 1, 3])
 def test_rendering_failure_writes_nothing(tmp_path: Path, monkeypatch: Any, after: int) -> None:
     """The report goes to a temporary file as it is rendered: a renderer that fails after
-    some chunks leaves neither a partial report nor a temporary file."""
+    some chunks leaves neither a partial report nor a temporary file, nor a cache entry."""
 
     def broken(report: Report, options: RenderOptions) -> Iterator[bytes]:
         yield from [b"{\n"] * after
@@ -88,6 +88,7 @@ def test_rendering_failure_writes_nothing(tmp_path: Path, monkeypatch: Any, afte
             assert not target.exists()
         assert os.listdir(tmp_path) == ([] if existing is None else ["r.json"])
         assert existing is None or target.read_text(encoding="utf-8") == existing
+    assert list(cache.cache_dir().glob("*")) == []
 
 
 def test_write_atomic_chunks_streams_and_fails_whole(tmp_path: Path) -> None:

@@ -1,5 +1,7 @@
 """The result cache: an unchanged rerun of `check` reprints the previous result.
 
+`check` uses it through zenpolicy/cli_report.py: key, replay, else run and record.
+
 What is cached: the finished output of a run (the rendered report, or a `Report`), keyed
 by a SHA-256 of everything that can change it:
 
@@ -40,11 +42,11 @@ import os
 import sys
 import tempfile
 import zlib
-from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field, fields
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, field, fields, replace
 from functools import cache
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
 from zenpolicy import __version__
 from zenpolicy.api import CheckOptions
@@ -175,36 +177,68 @@ def make_key(
     return hashlib.sha256(canonical_json(parts).encode()).hexdigest()
 
 
-def check_key(options: CheckOptions, *, render: Mapping[str, Any] | None = None) -> str | None:
-    """The key of a `check` run, or None when its result must not be cached: `--no-cache`,
-    a timestamped report, the OPA engine (the server holds state we cannot hash), or an
-    invalid configuration (the run will report it). `render`: the output format and
-    its options, when the payload is rendered text."""
+def cacheable(options: CheckOptions) -> bool:
+    """False for `--no-cache`, a timestamped report, and the OPA engine (the server holds
+    state we cannot hash)."""
+    extra = options.extra
+    return options.engine == "native" and not extra.get("no_cache") and not extra.get("generated_at")
+
+
+def pin_as_of(options: CheckOptions) -> CheckOptions:
+    """`options` with as_of resolved as `check` resolves it (the configuration's, else
+    today in UTC), so that the key and the run agree on the date even across midnight.
+    Unchanged when the run is not cacheable or the configuration is invalid (the run
+    reports it)."""
     from zenpolicy.inventory.config import load_config
     from zenpolicy.rules.timeutil import today
 
-    extra = options.extra
-    if options.engine != "native" or extra.get("no_cache") or extra.get("generated_at"):
+    if options.as_of is not None or not cacheable(options):
+        return options
+    config, problems = load_config(options.path)
+    if problems:
+        return options
+    return replace(options, as_of=config.as_of or today())
+
+
+def check_key(
+    options: CheckOptions,
+    *,
+    render: Mapping[str, Any] | None = None,
+    inputs: Sequence[InputFile] | None = None,
+) -> str | None:
+    """The key of a `check` run, or None when its result must not be cached (see
+    `cacheable`), or when the configuration is invalid or an input cannot be read (the
+    run will report it). `render`: the output format and its options, when the payload
+    is rendered text. `inputs`: the files as a run read them (`Report.inputs`), instead
+    of reading them now: a key made after a run must equal the one made before it for
+    the run's result to be stored."""
+    from zenpolicy.inventory.config import load_config
+    from zenpolicy.rules.timeutil import today
+
+    if not cacheable(options):
         return None
     as_of = options.as_of
-    if as_of is None:
-        config, problems = load_config(options.path)
-        if problems:
-            return None
-        as_of = config.as_of or today()
-    return make_key(
-        inputs=input_files(options.path),
-        policies=options.policies,
-        options={
-            "inventory": options.path.as_posix(),
-            "as_of": as_of,
-            "params": dict(options.params),
-            "select": list(options.select),
-            "skip": list(options.skip),
-            "engine": options.engine,
-            "render": dict(render or {}),
-        },
-    )
+    try:
+        if as_of is None:
+            config, problems = load_config(options.path)
+            if problems:
+                return None
+            as_of = config.as_of or today()
+        return make_key(
+            inputs=input_files(options.path) if inputs is None else inputs,
+            policies=options.policies,
+            options={
+                "inventory": options.path.as_posix(),
+                "as_of": as_of,
+                "params": dict(options.params),
+                "select": list(options.select),
+                "skip": list(options.skip),
+                "engine": options.engine,
+                "render": dict(render or {}),
+            },
+        )
+    except OSError:
+        return None
 
 
 # ---- entries ----------------------------------------------------------------------------
@@ -248,63 +282,226 @@ def _decode(data: bytes, key: str) -> Entry | None:
 def store(key: str, entry: Entry) -> bool:
     """Store `entry` under `key`, atomically; False if it could not be written (a cache
     is an optimisation: a read-only or full disk never fails a run)."""
-    directory = cache_dir()
-    header = {
-        "format": CACHE_FORMAT,
-        "key": key,
-        "length": len(entry.payload),
-        "crc32": zlib.crc32(entry.payload),
-        "meta": entry.meta,
-    }
-    try:
-        directory.mkdir(mode=0o700, parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=directory, prefix=".tmp-", suffix=".entry")
-    except OSError:
-        return False
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(_MAGIC + json.dumps(header, sort_keys=True).encode() + b"\n")
-            handle.write(entry.payload)
-        os.replace(tmp, _entry_path(key))
-    except OSError:
-        with contextlib.suppress(OSError):
-            os.unlink(tmp)
-        return False
-    prune()
-    return True
+    with Recorder(key) as recorder:
+        recorder.write(entry.payload)
+        return recorder.commit(entry.meta)
 
 
-def replay(key: str, target: Path) -> dict[str, Any] | None:
-    """Make the file `target` hold the output cached under `key`; return its meta, or
-    None when there is no intact entry (then nothing was written).
+_HEADER_ROOM = 4096
+"""Bytes kept for the header line, so that a payload can be written before its length
+and CRC-32 are known: the header is written over the room at the end, padded with
+spaces (which JSON ignores)."""
 
-    When `target` already holds exactly that output (same length, same CRC-32, as after
-    the previous run), nothing is written at all: at 100k resources the report is
-    220 MB, and writing it again costs more than the rest of a cached run.
+
+class Recorder:
+    """Writes an entry while its payload is produced, chunk by chunk (a 220 MB report is
+    stored without being held in memory), into a temporary file that `commit` renames
+    into place. Never raises for the cache's own failures: it stops recording instead.
+
+        with Recorder(key) as recorder:
+            for chunk in recorder.tee(chunks):
+                ...
+            recorder.commit(meta)
+
+    Leaving the `with` block without `commit` (an exception, a failed run) removes the
+    temporary file.
     """
+
+    def __init__(self, key: str) -> None:
+        self.key = key
+        self.length = 0
+        self.crc32 = 0
+        self._handle: BinaryIO | None = None
+        self._tmp: str | None = None
+        directory = cache_dir()
+        try:
+            directory.mkdir(mode=0o700, parents=True, exist_ok=True)
+            fd, self._tmp = tempfile.mkstemp(dir=directory, prefix=".tmp-", suffix=".entry")
+            self._handle = os.fdopen(fd, "wb")
+            self._handle.write(_MAGIC + b" " * (_HEADER_ROOM - 1) + b"\n")
+        except OSError:
+            self.abort()
+
+    def __enter__(self) -> Recorder:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.abort()
+
+    @property
+    def recording(self) -> bool:
+        return self._handle is not None
+
+    def write(self, chunk: bytes) -> None:
+        if self._handle is None:
+            return
+        try:
+            self._handle.write(chunk)
+        except OSError:
+            self.abort()
+            return
+        self.length += len(chunk)
+        self.crc32 = zlib.crc32(chunk, self.crc32)
+
+    def tee(self, chunks: Iterable[bytes]) -> Iterator[bytes]:
+        """Pass `chunks` on, recording each."""
+        for chunk in chunks:
+            self.write(chunk)
+            yield chunk
+
+    def commit(self, meta: Mapping[str, Any]) -> bool:
+        """Make the entry visible under its key; False if it could not be."""
+        if self._handle is None or self._tmp is None:
+            return False
+        header = {
+            "format": CACHE_FORMAT,
+            "key": self.key,
+            "length": self.length,
+            "crc32": self.crc32,
+            "meta": dict(meta),
+        }
+        line = json.dumps(header, sort_keys=True).encode()
+        if len(line) >= _HEADER_ROOM or b"\n" in line:
+            self.abort()
+            return False
+        try:
+            self._handle.seek(len(_MAGIC))
+            self._handle.write(line.ljust(_HEADER_ROOM - 1))
+            self._handle.close()
+            os.replace(self._tmp, _entry_path(self.key))
+        except OSError:
+            self.abort()
+            return False
+        self._handle = self._tmp = None
+        prune()
+        return True
+
+    def abort(self) -> None:
+        """Stop recording and remove the temporary file (nothing once committed)."""
+        handle, tmp = self._handle, self._tmp
+        self._handle = self._tmp = None
+        if handle is not None:
+            with contextlib.suppress(OSError):
+                handle.close()
+        if tmp is not None:
+            with contextlib.suppress(OSError):
+                os.unlink(tmp)
+
+
+class _Damaged(Exception):
+    """The entry's payload does not match its header's CRC-32."""
+
+
+_BLOCK = 16 * 1024 * 1024
+
+
+def _open(key: str, accept: Callable[[dict[str, Any]], bool]) -> tuple[BinaryIO, dict[str, Any]] | None:
+    """The entry's file, positioned at its payload, and its header; None when there is no
+    entry, or none whose header and size are intact and whose meta `accept` takes (then
+    it is removed)."""
     path = _entry_path(key)
     try:
-        with path.open("rb") as handle:
-            magic = handle.read(len(_MAGIC))
-            header = _header(handle.readline(), key) if magic == _MAGIC else None
-            if header is None or os.fstat(handle.fileno()).st_size != handle.tell() + header["length"]:
-                raise ValueError("not an intact entry")
-            if _file_crc32(target, header["length"]) == header["crc32"]:
-                os.utime(path)
-                return dict(header["meta"])
-            payload = handle.read()
-    except (OSError, ValueError):
-        with contextlib.suppress(OSError):
-            if path.exists():
-                path.unlink()
+        handle = path.open("rb")
+    except OSError:
         return None
-    if zlib.crc32(payload) != header["crc32"]:
-        with contextlib.suppress(OSError):
-            path.unlink()
-        return None
-    _write_atomic_bytes(target, payload)
+    try:
+        magic = handle.read(len(_MAGIC))
+        header = _header(handle.readline(), key) if magic == _MAGIC else None
+        if (
+            header is not None
+            and os.fstat(handle.fileno()).st_size == handle.tell() + header["length"]
+            and accept(header["meta"])
+        ):
+            return handle, header
+    except OSError:
+        pass
+    handle.close()
+    _remove(key)
+    return None
+
+
+def _remove(key: str) -> None:
     with contextlib.suppress(OSError):
-        os.utime(path)
+        _entry_path(key).unlink()
+
+
+def _used(key: str) -> None:
+    with contextlib.suppress(OSError):
+        os.utime(_entry_path(key))  # most recently used: pruned last
+
+
+def _payload(handle: BinaryIO, header: Mapping[str, Any]) -> Iterator[bytes]:
+    """The payload in blocks; raises _Damaged after the last one if its CRC-32 is wrong."""
+    crc = 0
+    while block := handle.read(_BLOCK):
+        crc = zlib.crc32(block, crc)
+        yield block
+    if crc != header["crc32"]:
+        raise _Damaged
+
+
+def replay(
+    key: str, target: Path, accept: Callable[[dict[str, Any]], bool] = lambda meta: True
+) -> dict[str, Any] | None:
+    """Make the file `target` hold the output cached under `key`; return its meta, or
+    None when there is no intact entry, or `accept` refuses its meta (then nothing was
+    written).
+
+    When `target` already holds exactly that output (same length, same CRC-32, as after
+    the previous run), it is not written again, only its modification time set (as a
+    rewrite would): at 100k resources the report is 220 MB, and writing it again costs
+    more than the rest of a cached run. Otherwise it is replaced atomically as the entry
+    is read, and left as it was if the entry proves damaged on the way.
+
+    Raises OutputError when `target` could not be written (even when it holds the output
+    already: as a rewrite would).
+    """
+    from zenpolicy.output import check_writable, write_atomic_chunks
+
+    opened = _open(key, accept)
+    if opened is None:
+        return None
+    handle, header = opened
+    with handle:
+        check_writable(target)  # fail where a rewrite would, even if the file is up to date
+        if _file_crc32(target, header["length"]) == header["crc32"]:
+            with contextlib.suppress(OSError):
+                os.utime(target)
+        else:
+            try:
+                write_atomic_chunks(target, _payload(handle, header))
+            except _Damaged:
+                _remove(key)
+                return None
+    _used(key)
+    return dict(header["meta"])
+
+
+def replay_to(
+    key: str, write: Callable[[bytes], None], accept: Callable[[dict[str, Any]], bool] = lambda meta: True
+) -> dict[str, Any] | None:
+    """Pass the output cached under `key` to `write`, in blocks; return its meta, or None
+    when there is no intact entry, or `accept` refuses its meta (then `write` was not
+    called). The payload is checked
+    whole before the first block is passed on (read twice: the OS caches it)."""
+    opened = _open(key, accept)
+    if opened is None:
+        return None
+    handle, header = opened
+    with handle:
+        start = handle.tell()
+        try:
+            for _ in _payload(handle, header):
+                pass
+            handle.seek(start)
+        except _Damaged:
+            _remove(key)
+            return None
+        except OSError:
+            return None
+        for block in _payload(handle, header):
+            write(block)
+    _used(key)
     return dict(header["meta"])
 
 
@@ -331,42 +528,11 @@ def _file_crc32(path: Path, length: int) -> int | None:
             return None
         crc = 0
         with path.open("rb") as handle:
-            while chunk := handle.read(16 * 1024 * 1024):
+            while chunk := handle.read(_BLOCK):
                 crc = zlib.crc32(chunk, crc)
         return crc
     except OSError:
         return None
-
-
-def _write_atomic_bytes(target: Path, data: bytes) -> None:
-    """Replace `target` with `data` in one step, as zenpolicy.output.write_atomic does for
-    text (same permissions rule), without decoding and re-encoding 220 MB.
-
-    Raises OutputError when the file cannot be written."""
-    from zenpolicy.output import OutputError
-
-    directory = target.parent if str(target.parent) else Path(".")
-    try:
-        mode = os.stat(target).st_mode & 0o7777
-    except OSError:
-        umask = os.umask(0)
-        os.umask(umask)
-        mode = 0o666 & ~umask
-    try:
-        fd, tmp = tempfile.mkstemp(dir=directory, prefix=f".{target.name}.", suffix=".tmp")
-    except OSError as exc:
-        raise OutputError(f"cannot write {target}: {exc.strerror or exc}") from None
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.chmod(tmp, mode)
-        os.replace(tmp, target)
-    except OSError as exc:
-        with contextlib.suppress(OSError):
-            os.unlink(tmp)
-        raise OutputError(f"cannot write {target}: {exc.strerror or exc}") from None
 
 
 def prune(max_entries: int = MAX_ENTRIES, max_bytes: int = MAX_BYTES) -> None:

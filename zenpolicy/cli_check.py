@@ -2,7 +2,8 @@
 
 Nothing is decided here that the library could decide; this module only translates the
 command line, picks the output (stdout or an atomic file, colour or not) and the exit code.
-The report is delivered by zenpolicy/cli_report.py: `run_check`, then a formatter.
+The report is delivered by zenpolicy/cli_report.py: from the result cache when nothing
+changed, else by `run_check` and a formatter.
 """
 
 from __future__ import annotations
@@ -160,7 +161,7 @@ _FILE = click.Path(path_type=Path, exists=True, dir_okay=False)
     is_flag=True,
     help="Add generated_at to the report (then reruns are no longer byte-identical).",
 )
-@click.option("--no-cache", is_flag=True, help="Do not read or write the evaluation cache.")
+@click.option("--no-cache", is_flag=True, help="Do not read or write the result cache.")
 @click.option(
     "--engine",
     type=click.Choice(["native", "opa"]),

@@ -1,18 +1,24 @@
-"""Delivering `check`'s report: run, then render in chunks into the destination.
+"""Delivering `check`'s report: from the result cache when nothing changed, else by a run.
 
-The report is rendered in chunks into its destination (standard output, or the
-`--output` file, atomically), so that the whole text (220 MB of JSON at 100k resources)
-is never held at once. What the exit code and the summary line need is computed once.
+On a hit, the cached output goes where the run's output would have gone (the file, or
+standard output), and the exit code and the summary line come from facts stored beside
+it: stdout, stderr, exit code and file are exactly those of a run (tests/test_cli_cache.py).
+On a miss, the report is rendered in chunks into its destination and into a new cache
+entry at once, so that neither holds the whole text; the entry is kept only if the run
+succeeded and read exactly the inputs the key was made from.
 """
 
 from __future__ import annotations
 
 import codecs
+import contextlib
+from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
 import click
 
+from zenpolicy import cache
 from zenpolicy.api import CheckOptions, run_check
 from zenpolicy.errors import EXIT_FINDINGS, EXIT_OK, EXIT_TOOL
 from zenpolicy.formats import FORMATS, RenderOptions
@@ -22,7 +28,7 @@ from zenpolicy.output import write_atomic_chunks
 
 
 def outcome(report: Report) -> dict[str, Any]:
-    """What the exit code and the `--output` summary need."""
+    """What the exit code and the `--output` summary need: stored beside a cached output."""
     worst = max((f.severity for f in report.findings if f.status is Status.FAIL), default=None)
     return {
         "errors": any(f.status is Status.ERROR for f in report.findings),
@@ -39,6 +45,15 @@ def exit_code(facts: dict[str, Any], fail_on: Severity) -> int:
     if worst is not None and Severity.parse(worst) >= fail_on:
         return EXIT_FINDINGS
     return EXIT_OK
+
+
+def _intact(meta: dict[str, Any]) -> bool:
+    worst = meta.get("worst_failure")
+    return (
+        isinstance(meta.get("errors"), bool)
+        and isinstance(meta.get("summary"), str)
+        and (worst is None or (isinstance(worst, str) and worst.upper() in Severity.__members__))
+    )
 
 
 class _Stdout:
@@ -68,16 +83,40 @@ class _Stdout:
 def deliver(
     options: CheckOptions, *, format_: str, render: RenderOptions, output: Path | None
 ) -> dict[str, Any]:
-    """Write the report of `options` to `output` (else standard output); return the
-    run's `outcome`."""
+    """Write the report of `options` to `output` (else standard output), from the cache
+    when possible; return the run's `outcome`."""
+    options = cache.pin_as_of(options)
+    render_key = {"format": format_, **asdict(render)}
+    key = cache.check_key(options, render=render_key)
+    if key is not None:
+        meta = _replay(key, output, render.color)
+        if meta is not None:
+            return meta
     report = run_check(options)
     facts = outcome(report)
-    chunks = FORMATS[format_](report, render)
-    if output is not None:
-        write_atomic_chunks(output, chunks)
-    else:
-        sink = _Stdout(render.color)
-        for chunk in chunks:
-            sink.write(chunk)
-        sink.close()
+    if key is not None and cache.check_key(options, render=render_key, inputs=report.inputs) != key:
+        key = None  # an input changed during the run: its report belongs to no key
+    recorder = cache.Recorder(key) if key is not None else None
+    with recorder or contextlib.nullcontext():
+        chunks = FORMATS[format_](report, render)
+        if recorder is not None:
+            chunks = recorder.tee(chunks)
+        if output is not None:
+            write_atomic_chunks(output, chunks)
+        else:
+            sink = _Stdout(render.color)
+            for chunk in chunks:
+                sink.write(chunk)
+            sink.close()
+        if recorder is not None:
+            recorder.commit(facts)
     return facts
+
+
+def _replay(key: str, output: Path | None, color: bool) -> dict[str, Any] | None:
+    if output is not None:
+        return cache.replay(key, output, _intact)
+    sink = _Stdout(color)
+    meta = cache.replay_to(key, sink.write, _intact)
+    sink.close()
+    return meta
