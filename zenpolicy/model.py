@@ -9,7 +9,9 @@ from __future__ import annotations
 import enum
 import hashlib
 import json
+from collections import Counter
 from dataclasses import dataclass, field
+from operator import attrgetter
 from typing import Any
 
 
@@ -189,10 +191,8 @@ class Report:
     """The one non-deterministic field, marked as such in every format; None omits it."""
 
     def counts(self) -> dict[str, int]:
-        out = {str(s): 0 for s in Status}
-        for f in self.findings:
-            out[str(f.status)] += 1
-        return out
+        tally = Counter(map(attrgetter("status"), self.findings))  # C loops: 350k findings at 100k
+        return {str(s): tally[s] for s in Status}
 
 
 _STATUS_ORDER = {Status.ERROR: 0, Status.FAIL: 1, Status.PASS: 2, Status.NOT_APPLICABLE: 3}
