@@ -16,6 +16,7 @@ general `compare` written for one case; tests/test_engine.py holds them equal.
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -24,7 +25,7 @@ from zenpolicy.inventory.model import Inventory
 from zenpolicy.rules import ast
 from zenpolicy.rules.regex import RegexError, regex
 from zenpolicy.rules.schedule import cron_max_gap
-from zenpolicy.rules.timeutil import AsOf, age_seconds, duration_seconds, until_seconds
+from zenpolicy.rules.timeutil import AsOf, age_seconds, instant, until_seconds
 
 
 @dataclass(slots=True, kw_only=True)
@@ -63,23 +64,20 @@ def get_path(value: Any, parts: tuple[str, ...]) -> Any:
     return value
 
 
-def _path_reader(parts: tuple[str, ...]) -> Callable[[Any], Any]:
-    """`get_path(value, parts)`, with a shortcut for one attribute of a dict."""
-    if not parts:
-        return lambda value: value
-    if len(parts) == 1:
-        (part,) = parts
-        return lambda value: value.get(part) if type(value) is dict else get_path(value, parts)
-    return lambda value: get_path(value, parts)
-
-
 def reader(path: ast.Path, env: Env) -> Read:
-    get = _path_reader(path.parts)
+    """`get_path` from the subject, the outer subject or `$root`, with a shortcut for
+    the most common read of all: one attribute of the subject, a dict."""
+    parts = path.parts
     if path.scope == "self":
-        return lambda subj, outer: get(subj)
+        if len(parts) == 1:
+            (part,) = parts
+            return lambda subj, outer: subj.get(part) if type(subj) is dict else get_path(subj, parts)
+        if not parts:
+            return lambda subj, outer: subj
+        return lambda subj, outer: get_path(subj, parts)
     if path.scope == "outer":
-        return lambda subj, outer: get(outer)
-    return lambda subj, outer: get(env.root)
+        return lambda subj, outer: get_path(outer, parts)
+    return lambda subj, outer: get_path(env.root, parts)
 
 
 def constant(value: ast.Value, env: Env) -> tuple[bool, Any]:
@@ -205,7 +203,17 @@ def const_test(op: str, b: Any) -> Callable[[Any], bool]:
         except RegexError:
             pass  # `compare` raises it for each string tested, as it should
         else:
-            return lambda a: isinstance(a, str) and pattern.search(a) is not None
+            found: dict[str, bool] = {}  # RE2 through its Python wrapper: once per text
+
+            def matches(a: Any) -> bool:
+                if type(a) is not str:
+                    return isinstance(a, str) and pattern.search(a) is not None
+                hit = found.get(a)
+                if hit is None:
+                    hit = found[a] = pattern.search(a) is not None
+                return hit
+
+            return matches
     return lambda a: compare(op, a, b)
 
 
@@ -250,24 +258,11 @@ def _comparison(path: ast.Path, op: str, value: ast.Value, env: Env) -> tuple[Le
     return const_leaf, lambda subj, addr, outer: test(read(subj, outer))
 
 
-def _rhs_test(op: str, value: ast.Value, env: Env) -> Callable[[Any, Any, Any], tuple[bool, Any]]:
-    """(compare(op, a, rhs), rhs) for a computed `a` and the subject and outer subject."""
-    is_constant, b = constant(value, env)
-    if is_constant:
-        test = const_test(op, b)
-        return lambda a, subj, outer: (test(a), b)
-    rhs = value_reader(value, env)
-
-    def dynamic(a: Any, subj: Any, outer: Any) -> tuple[bool, Any]:
-        b = rhs(subj, outer)
-        return compare(op, a, b), b
-
-    return dynamic
-
-
 def _measured(node: ast.Age | ast.CronMaxGap, env: Env) -> tuple[Leaf, Pred]:
     """An age, a time until, or a cron gap: seconds computed once per distinct text."""
-    read, check = reader(node.path, env), _rhs_test(node.op, node.value, env)
+    read, op = reader(node.path, env), node.op
+    is_constant, b = constant(node.value, env)
+    test, rhs = const_test(op, b), value_reader(node.value, env)
     as_of = env.as_of
     if isinstance(node, ast.CronMaxGap):
         measure: Callable[[str], int | None] = cron_max_gap
@@ -288,8 +283,10 @@ def _measured(node: ast.Age | ast.CronMaxGap, env: Env) -> tuple[Leaf, Pred]:
             a = measure(value)
         else:
             a = None  # what age_seconds, until_seconds and cron gaps give for a non-text
-        result, b = check(a, subj, outer)
-        return result, a, b
+        if is_constant:
+            return test(a), a, b
+        other = rhs(subj, outer)
+        return compare(op, a, other), a, other
 
     return time_leaf, lambda subj, addr, outer: time_leaf(subj, addr, outer)[0]
 
@@ -298,14 +295,31 @@ _UNKNOWN: Any = object()
 
 
 def _duration(node: ast.Duration, env: Env) -> tuple[Leaf, Pred]:
-    start, end, check = reader(node.start, env), reader(node.end, env), _rhs_test(node.op, node.value, env)
+    """`duration_seconds(start, end)`, with each text's instant parsed once per run."""
+    start, end, op = reader(node.start, env), reader(node.end, env), node.op
+    is_constant, b = constant(node.value, env)
+    test, rhs = const_test(op, b), value_reader(node.value, env)
+    instants: dict[str, dt.datetime | None] = env.memo.setdefault("instants", {})
+
+    def moment(value: Any) -> dt.datetime | None:
+        if type(value) is not str:
+            return instant(value)
+        if value not in instants:
+            instants[value] = instant(value)
+        return instants[value]
 
     def dur_leaf(subj: Any, addr: str | None, outer: Any) -> tuple[bool, Any, Any]:
-        a = duration_seconds(start(subj, outer), end(subj, outer))
-        result, b = check(a, subj, outer)
-        return result, a, b
+        first, last = moment(start(subj, outer)), moment(end(subj, outer))
+        a = None if first is None or last is None else (last - first) // _SECOND  # as duration_seconds
+        if is_constant:
+            return test(a), a, b
+        other = rhs(subj, outer)
+        return compare(op, a, other), a, other
 
     return dur_leaf, lambda subj, addr, outer: dur_leaf(subj, addr, outer)[0]
+
+
+_SECOND = dt.timedelta(seconds=1)
 
 
 def _quantifier(node: ast.Every | ast.Some, env: Env) -> tuple[Leaf, Pred]:
@@ -334,11 +348,31 @@ def _follow(node: ast.Follow, env: Env) -> tuple[Leaf, Pred]:
         target = resolve(target_addr) if isinstance(target_addr, str) else None
         return target is not None and inner(target.attrs, target.address, subj)
 
+    if not scopes(node.satisfy):
+        # The verdict depends on the target alone (not on `$root`, nor on this
+        # subject as `$outer`): once per target. Many subjects share one (a role, a
+        # person, an administrator's account).
+        verdicts: dict[str, bool] = {}
+
+        def once_per_target(subj: Any, addr: str | None, outer: Any) -> bool:
+            target_addr = read(subj, outer)
+            if type(target_addr) is not str:
+                return follow_pred(subj, addr, outer)
+            ok = verdicts.get(target_addr)
+            if ok is None:
+                target = resolve(target_addr)
+                ok = verdicts[target_addr] = target is not None and inner(target.attrs, target.address, subj)
+            return ok
+
+        pred = once_per_target
+    else:
+        pred = follow_pred
+
     def follow_leaf(subj: Any, addr: str | None, outer: Any) -> tuple[bool, Any, Any]:
-        ok = follow_pred(subj, addr, outer)
+        ok = pred(subj, addr, outer)
         return ok, int(ok), 1
 
-    return follow_leaf, follow_pred
+    return follow_leaf, pred
 
 
 def _exists(node: ast.Exists, env: Env) -> tuple[Leaf, Pred]:

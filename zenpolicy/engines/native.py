@@ -32,6 +32,8 @@ class _TopLeaf:
     fn: Leaf
     path: tuple[str, ...] | None
     """The subject's attribute the leaf reads (for the finding's location)."""
+    check: Callable[[bool, Any, Any], Check]
+    """(result, actual, expected) -> this leaf's `Check` (see `checker`)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -43,6 +45,12 @@ class CompiledRule:
     """The require tree's verdict from its top-level leaves' results."""
     message: Callable[[str, Mapping[str, Any], Sequence[Check]], str]
     """The failure message, from the address, the attributes and the evidence."""
+    judge: Judge
+    """The finding on one subject (see `judge`)."""
+
+
+Judge = Callable[["Resource | None", str, Mapping[str, Any], Location], Finding]
+"""(resource or None for the inventory, address, attributes, location) -> finding."""
 
 
 def top_leaves(cond: ast.Condition) -> list[ast.Condition]:
@@ -99,16 +107,19 @@ def leaf_path(leaf: ast.Condition) -> tuple[str, ...] | None:
 
 
 def compile_rule(rule: Rule, env: Env, shown: Mapping[str, Any]) -> CompiledRule:
-    leaves = top_leaves(rule.require)
+    leaves = tuple(
+        _TopLeaf(text=text, fn=compile_leaf(leaf, env), path=leaf_path(leaf), check=checker(text))
+        for leaf in top_leaves(rule.require)
+        for text in (ast.describe(leaf),)
+    )
+    combine, message = combiner(rule.require), renderer(rule.message, shown)
     return CompiledRule(
         rule=rule,
         where=None if rule.where is None else compile_pred(rule.where, env),
-        leaves=tuple(
-            _TopLeaf(text=ast.describe(leaf), fn=compile_leaf(leaf, env), path=leaf_path(leaf))
-            for leaf in leaves
-        ),
-        combine=combiner(rule.require),
-        message=renderer(rule.message, shown),
+        leaves=leaves,
+        combine=combine,
+        message=message,
+        judge=judge(rule, leaves, combine, message),
     )
 
 
@@ -197,6 +208,29 @@ def new_check(test: str, actual: Any, expected: Any, result: bool) -> Check:
     return check
 
 
+_SHARED = frozenset({str, int, bool, type(None)})
+"""Values a `Check` may be shared for: hashable, and equal only when identical in
+JSON (not floats: -0.0 equals 0.0, NaN equals nothing)."""
+
+
+def checker(test: str) -> Callable[[bool, Any, Any], Check]:
+    """Checks of one leaf, made once per distinct (result, actual, expected): most
+    are alike (`status == active`: "active", "active", true), and a `Check` is frozen."""
+    made: dict[tuple[Any, ...], Check] = {}
+
+    def check(result: bool, actual: Any, expected: Any) -> Check:
+        kind, other = type(actual), type(expected)
+        if kind not in _SHARED or other not in _SHARED:
+            return new_check(test, actual, expected, result)
+        key = (result, kind, actual, other, expected)  # the types: True, 1 are equal keys
+        found = made.get(key)
+        if found is None:
+            found = made[key] = new_check(test, actual, expected, result)
+        return found
+
+    return check
+
+
 def new_finding(
     rule_id: str,
     address: str,
@@ -223,10 +257,10 @@ def _evaluate_rule(cr: CompiledRule, env: Env, out: list[Finding]) -> None:
     rule, inv = cr.rule, env.inventory
     if rule.resource == INVENTORY:
         env.root = None
-        out.append(_judge(cr, None, INVENTORY_ADDRESS, {}, inv.root))
+        out.append(cr.judge(None, INVENTORY_ADDRESS, {}, inv.root))
         return
     start = len(out)
-    where = cr.where
+    where, judge_one = cr.where, cr.judge
     for res in inv.kind(rule.resource):
         attrs, address = res.attrs, res.address
         env.root = attrs
@@ -235,9 +269,9 @@ def _evaluate_rule(cr: CompiledRule, env: Env, out: list[Finding]) -> None:
                 if not where(attrs, address, None):
                     continue
             except Exception as exc:  # fail closed: an error finding, the run goes on
-                out.append(_error(cr, address, res.location, exc))
+                out.append(_error(rule, address, res.location, exc))
                 continue
-        out.append(_judge(cr, res, address, attrs, res.location))
+        out.append(judge_one(res, address, attrs, res.location))
     if len(out) == start:
         out.append(
             new_finding(
@@ -252,40 +286,72 @@ def _evaluate_rule(cr: CompiledRule, env: Env, out: list[Finding]) -> None:
         )
 
 
-def _judge(
-    cr: CompiledRule, res: Resource | None, address: str, attrs: Mapping[str, Any], location: Location
-) -> Finding:
-    """The finding of `cr` on one subject: pass, fail, or error."""
-    rule = cr.rule
-    subject_address = None if res is None else address
-    try:
-        evidence = []
-        for leaf in cr.leaves:
-            result, actual, expected = leaf.fn(attrs, subject_address, None)
-            evidence.append(new_check(leaf.text, actual, expected, result))
-        results = [c.result for c in evidence]
-        if cr.combine(results):
-            return new_finding(
-                rule.id, address, Status.PASS, rule.severity, location, rule.title, tuple(evidence)
-            )
-        message = cr.message(address, attrs, evidence)
-        where = location
-        if res is not None:
-            for leaf, ok in zip(cr.leaves, results, strict=True):
-                if not ok and leaf.path is not None:
-                    where = res.attribute_location(leaf.path)
-                    break
-        return new_finding(rule.id, address, Status.FAIL, rule.severity, where, message, tuple(evidence))
-    except Exception as exc:  # fail closed: an error finding, the run goes on
-        return _error(cr, address, location, exc)
+def judge(
+    rule: Rule,
+    leaves: tuple[_TopLeaf, ...],
+    combine: Callable[[Sequence[bool]], bool],
+    message: Callable[[str, Mapping[str, Any], Sequence[Check]], str],
+) -> Judge:
+    """The function giving the finding of `rule` on one subject: pass, fail, or error
+    (for any exception: fail closed, the run goes on). Everything constant for the
+    rule is bound here, once; a rule requiring one leaf (most) takes a shorter path."""
+    rule_id, severity, title = rule.id, rule.severity, rule.title
+    passed, failed = Status.PASS, Status.FAIL
+
+    if isinstance(rule.require, ast.LEAVES):
+        (only,) = leaves
+        fn, path, make_check = only.fn, only.path, only.check
+
+        def judge_one(
+            res: Resource | None, address: str, attrs: Mapping[str, Any], location: Location
+        ) -> Finding:
+            try:
+                result, actual, expected = fn(attrs, None if res is None else address, None)
+                evidence = (make_check(result, actual, expected),)
+                if result:
+                    return new_finding(rule_id, address, passed, severity, location, title, evidence)
+                text = message(address, attrs, evidence)
+                at = location if res is None or path is None else res.attribute_location(path)
+                return new_finding(rule_id, address, failed, severity, at, text, evidence)
+            except Exception as exc:
+                return _error(rule, address, location, exc)
+
+        return judge_one
+
+    def judge_all(
+        res: Resource | None, address: str, attrs: Mapping[str, Any], location: Location
+    ) -> Finding:
+        subject = None if res is None else address
+        try:
+            checks = []
+            results = []
+            for leaf in leaves:
+                result, actual, expected = leaf.fn(attrs, subject, None)
+                checks.append(leaf.check(result, actual, expected))
+                results.append(result)
+            evidence = tuple(checks)
+            if combine(results):
+                return new_finding(rule_id, address, passed, severity, location, title, evidence)
+            text = message(address, attrs, evidence)
+            at = location
+            if res is not None:
+                for leaf, ok in zip(leaves, results, strict=True):
+                    if not ok and leaf.path is not None:
+                        at = res.attribute_location(leaf.path)
+                        break
+            return new_finding(rule_id, address, failed, severity, at, text, evidence)
+        except Exception as exc:
+            return _error(rule, address, location, exc)
+
+    return judge_all
 
 
-def _error(cr: CompiledRule, address: str, location: Location, exc: Exception) -> Finding:
+def _error(rule: Rule, address: str, location: Location, exc: Exception) -> Finding:
     return Finding(
-        rule_id=cr.rule.id,
+        rule_id=rule.id,
         address=address,
         status=Status.ERROR,
-        severity=cr.rule.severity,
+        severity=rule.severity,
         location=location,
         message=f"rule could not be evaluated: {type(exc).__name__}: {exc}",
     )
