@@ -13,6 +13,7 @@ from __future__ import annotations
 import codecs
 import contextlib
 from dataclasses import asdict
+from operator import attrgetter
 from pathlib import Path
 from typing import Any
 
@@ -29,9 +30,10 @@ from zenpolicy.output import write_atomic_chunks
 
 def outcome(report: Report) -> dict[str, Any]:
     """What the exit code and the `--output` summary need: stored beside a cached output."""
-    worst = max((f.severity for f in report.findings if f.status is Status.FAIL), default=None)
+    kinds = set(map(attrgetter("status", "severity"), report.findings))  # a C loop over 350k
+    worst = max((severity for status, severity in kinds if status is Status.FAIL), default=None)
     return {
-        "errors": any(f.status is Status.ERROR for f in report.findings),
+        "errors": any(status is Status.ERROR for status, _ in kinds),
         "worst_failure": None if worst is None else str(worst),
         "summary": summary_line(report),
     }
