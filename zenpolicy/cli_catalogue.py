@@ -9,16 +9,15 @@ from __future__ import annotations
 
 import difflib
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
-from zenpolicy.coverage import compute, load_clauses, render_text, to_dict
 from zenpolicy.errors import EXIT_FINDINGS, EXIT_OK, UsageError
-from zenpolicy.formats.json import dumps
 from zenpolicy.resources import policies_dir
-from zenpolicy.ruledoc import params_to_list, render_list, render_params, render_rule, rule_summary
-from zenpolicy.rules.examples import run_examples
-from zenpolicy.rules.loader import Catalogue, load_catalogue
+
+if TYPE_CHECKING:  # the commands import what they use: not every start-up
+    from zenpolicy.rules.loader import Catalogue
 
 _DIR = click.Path(path_type=Path, file_okay=False)
 
@@ -41,6 +40,8 @@ def _format_option(f: click.decorators.FC) -> click.decorators.FC:
 
 def _catalogue(ctx: click.Context, policies: tuple[Path, ...]) -> Catalogue:
     """The catalogue with the group's and the subcommand's --policies directories."""
+    from zenpolicy.rules.loader import load_catalogue
+
     parent = ctx.parent.params.get("policies", ()) if ctx.parent else ()
     return load_catalogue(tuple(dict.fromkeys((*parent, *policies))))
 
@@ -66,6 +67,10 @@ def register(cli: click.Group) -> None:
         """List the rule catalogue (ID, severity, resource, title)."""
         if ctx.invoked_subcommand is not None:
             return
+        from zenpolicy.formats.json import dumps
+        from zenpolicy.ruledoc import render_list, rule_summary
+        from zenpolicy.rules.loader import load_catalogue
+
         catalogue = load_catalogue(policies)
         if format_ == "json":
             click.echo(dumps([rule_summary(r) for r in catalogue.rules]), nl=False)
@@ -78,6 +83,8 @@ def register(cli: click.Group) -> None:
     @click.pass_context
     def show(ctx: click.Context, rule_id: str, policies: tuple[Path, ...]) -> None:
         """Document one rule: what it checks, why, a failing example, the fix."""
+        from zenpolicy.ruledoc import render_rule
+
         catalogue = _catalogue(ctx, policies)
         rule = catalogue.get(rule_id)
         if rule is None:
@@ -90,6 +97,9 @@ def register(cli: click.Group) -> None:
     @click.pass_context
     def params(ctx: click.Context, policies: tuple[Path, ...], format_: str) -> None:
         """List the rule parameters: default, type, clause, meaning."""
+        from zenpolicy.formats.json import dumps
+        from zenpolicy.ruledoc import params_to_list, render_params
+
         catalogue = _catalogue(ctx, policies)
         if format_ == "json":
             click.echo(dumps(params_to_list(catalogue.params)), nl=False)
@@ -108,6 +118,10 @@ def register(cli: click.Group) -> None:
     @click.pass_context
     def coverage(ctx: click.Context, policies: tuple[Path, ...], clauses: Path | None, format_: str) -> None:
         """Show which rules cover each clause of the policy; exit 1 if one is uncovered."""
+        from zenpolicy.coverage import compute, load_clauses, render_text, to_dict
+        from zenpolicy.formats.json import dumps
+        from zenpolicy.rules.loader import load_catalogue
+
         entries = load_clauses(clauses or policies_dir() / "clauses.yaml")
         result = compute(entries, load_catalogue(policies).rules)
         click.echo(dumps(to_dict(result)) if format_ == "json" else render_text(result), nl=False)
@@ -123,6 +137,9 @@ def register(cli: click.Group) -> None:
         Each example is a miniature inventory whose subject must get the status of the
         list it is in (pass, fail, not_applicable).
         """
+        from zenpolicy.rules.examples import run_examples
+        from zenpolicy.rules.loader import load_catalogue
+
         catalogue = load_catalogue(dirs)
         results = run_examples(catalogue.rules, catalogue.params)
         for r in results:

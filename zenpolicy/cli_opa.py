@@ -11,15 +11,16 @@ that the OPA engine then queries with --opa-use-bundle.
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
-from zenpolicy.bundle import build_bundle, write_bytes_atomic
 from zenpolicy.errors import UsageError
-from zenpolicy.rules.loader import Catalogue, load_catalogue
-from zenpolicy.rules.params import resolve_params
-from zenpolicy.rules.rego import RegoModule, compile_catalogue
-from zenpolicy.rules.rego_custom import CustomModule, load_custom_modules
+
+if TYPE_CHECKING:  # imported by the commands that use them: not on every start-up
+    from zenpolicy.rules.loader import Catalogue
+    from zenpolicy.rules.rego import RegoModule
+    from zenpolicy.rules.rego_custom import CustomModule
 
 _policies_option = click.option(
     "--policies",
@@ -40,6 +41,10 @@ _rego_option = click.option(
 def compiled(
     policies: tuple[Path, ...], rego: tuple[Path, ...]
 ) -> tuple[Catalogue, list[RegoModule], list[CustomModule]]:
+    from zenpolicy.rules.loader import load_catalogue
+    from zenpolicy.rules.rego import compile_catalogue
+    from zenpolicy.rules.rego_custom import load_custom_modules
+
     catalogue = load_catalogue(policies)
     modules = list(compile_catalogue(catalogue.rules))
     custom = list(load_custom_modules(rego, [rule.id for rule in catalogue.rules]))
@@ -103,6 +108,9 @@ def register(group: click.Group) -> None:
         the content. Serve it to `opa run --server --bundle`, or from a bundle service.
         """
         catalogue, modules, custom = compiled(policies, rego)
+        from zenpolicy.bundle import build_bundle, write_bytes_atomic
+        from zenpolicy.rules.params import resolve_params
+
         defaults = resolve_params(catalogue.params, {}, {}).values
         data, revision = build_bundle(modules, defaults, custom)
         write_bytes_atomic(output, data)

@@ -13,13 +13,15 @@ import json
 from collections.abc import Iterator
 from dataclasses import dataclass
 from functools import cache
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import jsonschema
 import jsonschema_rs
-from jsonschema.exceptions import ValidationError, best_match
 
 from zenpolicy.resources import schemas_dir
+
+if TYPE_CHECKING:  # jsonschema is imported when a resource is invalid, not before (45 ms)
+    import jsonschema
+    from jsonschema.exceptions import ValidationError
 
 # Files in schemas/ that are not resource kinds.
 _NOT_KINDS = frozenset({"rule", "config", "inventory", "params", "report"})
@@ -71,6 +73,9 @@ class KindValidator:
     def problems(self, attrs: Any) -> list[SchemaProblem]:
         if self.is_valid(attrs):
             return []
+        import jsonschema
+        from jsonschema.exceptions import best_match
+
         if self._slow is None:
             cls = jsonschema.validators.validator_for(self.schema)
             self._slow = cls(self.schema, format_checker=cls.FORMAT_CHECKER)
