@@ -22,7 +22,7 @@ from zenpolicy.inventory.loader import LoadError, load_file
 from zenpolicy.inventory.schema import KindValidator, kind_schemas, reference_paths
 from zenpolicy.model import Clause, Location, Problem, Severity
 from zenpolicy.resources import policies_dir, schemas_dir
-from zenpolicy.rules import ast
+from zenpolicy.rules import ast, stored
 from zenpolicy.rules.message import compile_template
 from zenpolicy.rules.model import INVENTORY, Example, ParamSpec, Rule
 from zenpolicy.rules.params import TYPES, coerce
@@ -61,11 +61,24 @@ def _rule_validator() -> KindValidator:
 
 
 def load_catalogue(extra_dirs: Sequence[Path] = ()) -> Catalogue:
-    """The built-in rules plus those of `extra_dirs`; raises RuleError on any problem."""
+    """The built-in rules plus those of `extra_dirs`; raises RuleError on any problem.
+
+    A catalogue loaded before from the same files by the same code is read back
+    instead (rules/stored.py)."""
+    dirs = [(policies_dir(), True), *((Path(d), False) for d in extra_dirs)]
+    entry = stored.key([d for d, _ in dirs]) if stored.enabled() else None
+    catalogue = stored.load(entry) if entry else None
+    if catalogue is None:
+        catalogue = _load_catalogue(dirs)
+        if entry:
+            stored.store(entry, catalogue)
+    return catalogue
+
+
+def _load_catalogue(dirs: list[tuple[Path, bool]]) -> Catalogue:
     problems: list[Problem] = []
     params: dict[str, ParamSpec] = {}
     rules: dict[str, Rule] = {}
-    dirs = [(policies_dir(), True), *((Path(d), False) for d in extra_dirs)]
     for directory, builtin in dirs:
         if not directory.is_dir():
             problems.append(

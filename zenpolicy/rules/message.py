@@ -62,10 +62,24 @@ _JINJA: Any = object()
 Piece = str | tuple[str, int | None, tuple[str, ...]]
 
 
-@lru_cache(maxsize=1024)
+_PLANS: dict[str, tuple[Piece, ...] | None] = {}
+
+
+def remember_plans(plans: Mapping[str, tuple[Piece, ...] | None]) -> None:
+    """Plans made by `plan` in an earlier run (stored with the catalogue, see
+    rules/stored.py): no need to import Jinja2 to read them again."""
+    _PLANS.update(plans)
+
+
 def plan(text: str) -> tuple[Piece, ...] | None:
     """The template as literal text and plain lookups, or None when only Jinja2 can
     render it. Read from Jinja2's own parse, so the literal text is exactly its own."""
+    if text not in _PLANS:
+        _PLANS[text] = _plan(text)
+    return _PLANS[text]
+
+
+def _plan(text: str) -> tuple[Piece, ...] | None:
     from jinja2 import nodes
 
     try:
@@ -151,22 +165,72 @@ def render_fast(
     return "".join(out)
 
 
+Getter = Callable[[str, Mapping[str, Any], Sequence[Check]], "str | None"]
+
+
+def _getter(piece: Piece, params: Mapping[str, Any]) -> str | Getter | None:
+    """A piece of a plan as a constant text (literal text, parameters: one run's
+    constants), or a function of the subject giving its text, or None when only Jinja2
+    can render it whatever the subject."""
+    if isinstance(piece, str):
+        return piece
+    root, _, names = piece
+    if root == "params":
+        value = _lookup(params, names) if names else params
+        if value is _JINJA:
+            return None
+        return UNDEFINED_TEXT if value is _UNDEFINED else str(value)
+    if root == "address" and not names:
+        return lambda address, attrs, evidence: address
+    if root == "resource" and len(names) == 1:
+        (name,) = names
+
+        def attribute(address: str, attrs: Mapping[str, Any], evidence: Sequence[Check]) -> str | None:
+            if type(attrs) is not dict:
+                return None
+            value = attrs.get(name, _UNDEFINED)
+            return UNDEFINED_TEXT if value is _UNDEFINED else str(value)
+
+        return attribute
+    return lambda address, attrs, evidence: render_fast((piece,), address, attrs, params, evidence)
+
+
 def renderer(
     template: str, params: Mapping[str, Any]
 ) -> Callable[[str, Mapping[str, Any], Sequence[Check]], str]:
     """`render_message` for one template and one run's parameters: a function of the
-    address, the attributes and the evidence."""
+    address, the attributes and the evidence. The plan's pieces are bound once:
+    literal text and parameters become constants, lookups small functions."""
     pieces = plan(template)
+    parts: list[str | Getter] | None = None
+    if pieces is not None:
+        parts = []
+        for piece in pieces:
+            part = _getter(piece, params)
+            if part is None:
+                parts = None
+                break
+            if isinstance(part, str) and parts and isinstance(parts[-1], str):
+                parts[-1] += part  # adjacent constants: one
+            else:
+                parts.append(part)
 
     def render(address: str, attrs: Mapping[str, Any], evidence: Sequence[Check]) -> str:
-        text = None if pieces is None else render_fast(pieces, address, attrs, params, evidence)
-        if text is None:
-            text = compile_template(template).render(
-                address=address,
-                resource=attrs,
-                params=params,
-                evidence=[c.to_dict() for c in evidence],
-            )
+        if parts is not None:
+            out: list[str] = []
+            for part in parts:
+                text = part if isinstance(part, str) else part(address, attrs, evidence)
+                if text is None:
+                    break
+                out.append(text)
+            else:
+                return " ".join("".join(out).split())
+        text = compile_template(template).render(
+            address=address,
+            resource=attrs,
+            params=params,
+            evidence=[c.to_dict() for c in evidence],
+        )
         return " ".join(text.split())
 
     return render

@@ -1,0 +1,126 @@
+"""The parsed catalogue kept between runs (rules/stored.py): read back equal to what
+loading the files gives, and never trusted when anything about it changed."""
+
+from __future__ import annotations
+
+import os
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from zenpolicy.errors import RuleError
+from zenpolicy.resources import policies_dir
+from zenpolicy.rules import loader, stored
+from zenpolicy.rules.loader import load_catalogue
+
+
+def _fresh(extra: tuple[Path, ...] = ()) -> loader.Catalogue:
+    dirs = [(policies_dir(), True), *((d, False) for d in extra)]
+    return loader._load_catalogue(dirs)
+
+
+def _entries() -> list[Path]:
+    return sorted(stored._directory().glob("*.pickle"))
+
+
+def _no_loading(monkeypatch: pytest.MonkeyPatch) -> None:
+    def refuse(dirs: object) -> None:
+        raise AssertionError("the catalogue was loaded from its files")
+
+    monkeypatch.setattr(loader, "_load_catalogue", refuse)
+
+
+def test_read_back_equal_to_the_files() -> None:
+    first = load_catalogue(())
+    assert len(_entries()) == 1
+    again = load_catalogue(())
+    fresh = _fresh()
+    for got in (first, again):
+        assert repr(got) == repr(fresh)
+        assert [r.raw for r in got.rules] == [r.raw for r in fresh.rules]
+        assert [r.examples for r in got.rules] == [r.examples for r in fresh.rules]
+        assert got.params == fresh.params
+
+
+def test_a_second_load_reads_the_entry(monkeypatch: pytest.MonkeyPatch) -> None:
+    expected = repr(load_catalogue(()))
+    _no_loading(monkeypatch)
+    assert repr(load_catalogue(())) == expected
+
+
+def test_a_changed_rule_file_is_loaded_again(tmp_path: Path) -> None:
+    custom = tmp_path / "rules"
+    custom.mkdir()
+    rule = custom / "X-01.yaml"
+    text = (policies_dir() / "web" / "WEB-01a.yaml").read_text()
+    rule.write_text(re.sub(r"(?m)^id: .*$", "id: X-01", text))
+    first = load_catalogue((custom,))
+    assert first.get("X-01") is not None
+    rule.write_text(rule.read_text().replace("title: ", "title: Changed ", 1))
+    changed = load_catalogue((custom,))
+    assert changed.get("X-01").title.startswith("Changed ")  # type: ignore[union-attr]
+    assert len(_entries()) == 2
+
+
+def test_a_catalogue_with_problems_is_never_stored(tmp_path: Path) -> None:
+    bad = tmp_path / "bad"
+    bad.mkdir()
+    (bad / "X-01.yaml").write_text("id: X-01\n")
+    for _ in range(2):
+        with pytest.raises(RuleError):
+            load_catalogue((bad,))
+    assert _entries() == []
+
+
+@pytest.mark.parametrize("damage", [b"", b"not a pickle", None])
+def test_a_damaged_entry_is_a_miss_and_is_removed(damage: bytes | None) -> None:
+    load_catalogue(())
+    (entry,) = _entries()
+    data = entry.read_bytes()
+    entry.write_bytes(data[: len(data) // 2] if damage is None else damage)
+    assert repr(load_catalogue(())) == repr(_fresh())
+    assert len(_entries()) == 1 and entry.read_bytes() == data  # stored again
+
+
+def test_an_entry_under_another_key_is_refused() -> None:
+    load_catalogue(())
+    (entry,) = _entries()
+    other = entry.with_name("0" * 64 + ".pickle")
+    entry.rename(other)
+    assert stored.load("0" * 64) is None  # the key inside says otherwise
+    assert not other.exists()
+
+
+def test_a_directory_others_can_write_to_is_not_trusted(monkeypatch: pytest.MonkeyPatch) -> None:
+    load_catalogue(())
+    stored._directory().chmod(0o777)
+    try:
+        assert stored.load(stored.key([policies_dir()])) is None
+    finally:
+        stored._directory().chmod(0o700)
+
+
+def test_turned_off_by_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("ZENPOLICY_CATALOGUE_CACHE", "0")
+    load_catalogue(())
+    assert _entries() == []
+
+
+def test_a_read_back_catalogue_renders_messages_without_jinja2(tmp_path: Path) -> None:
+    code = (
+        "import sys\n"
+        "from zenpolicy.rules.loader import load_catalogue\n"
+        "from zenpolicy.rules.message import render_message\n"
+        "for rule in load_catalogue(()).rules:\n"
+        "    render_message(rule.message, address='a.b', attrs={}, params={}, evidence=())\n"
+        "print('jinja2' in sys.modules)\n"
+    )
+    env = dict(os.environ)
+    runs = [
+        subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True)
+        for _ in range(2)
+    ]
+    assert [r.stdout.strip() for r in runs] == ["True", "False"]
