@@ -14,6 +14,7 @@ the accounts of a system.
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from typing import Any
 
 from zenpolicy.engines.compile import (
@@ -22,6 +23,7 @@ from zenpolicy.engines.compile import (
     Pred,
     compare,
     compile_pred,
+    const_test,
     constant,
     json_eq,
     reader,
@@ -128,7 +130,7 @@ class _Matching:
         self.tables[target] = (counts, values)
         return counts, values
 
-    def count(self, table: tuple[dict[Any, int], list[Any]], subj: Any, outer: Any) -> int:
+    def count(self, table: tuple[dict[Any, int], list[Any]], subj: Any) -> int:
         # `where` is evaluated with the referrers' subject as its outer subject.
         wanted = self.other(None, subj)
         if wanted is None:
@@ -158,12 +160,6 @@ def referrers(node: ast.Referrers, env: Env) -> tuple[Leaf, Pred]:
     hops = via_kinds(kind, via)
     inv = env.inventory
     found_by_target: dict[str, list[Resource]] = env.memo.setdefault(("referring", kind, via), {})
-    pure = node.where is not None and not scopes(node.where)
-    counts: dict[str, int] = {}
-    matching = None if node.where is None or pure else _Matching(node.where, env)
-    if matching is not None and not matching.usable:
-        matching = None
-    is_constant, b_const = constant(count.value, env)
 
     def found(target: str) -> list[Resource]:
         out = found_by_target.get(target)
@@ -171,29 +167,51 @@ def referrers(node: ast.Referrers, env: Env) -> tuple[Leaf, Pred]:
             out = found_by_target[target] = referring(inv, target, kind, via, hops)
         return out
 
-    def counted(subj: Any, addr: str, outer: Any) -> int:
-        candidates = found(addr)
-        if where is None:
-            return len(candidates)
-        if pure:
+    counted: Callable[[Any, str, Any], int]
+    if where is None:
+        counted = lambda subj, addr, outer: len(found(addr))  # noqa: E731 - one expression
+    elif not scopes(node.where):
+        # `where` reads the candidate alone: one count per target.
+        counts: dict[str, int] = {}
+
+        def counted(subj: Any, addr: str, outer: Any) -> int:
             n = counts.get(addr)
             if n is None:
-                n = counts[addr] = sum(1 for r in candidates if where(r.attrs, r.address, subj))
+                n = counts[addr] = sum(1 for r in found(addr) if where(r.attrs, r.address, subj))
             return n
-        if matching is not None:
-            table = matching.table(candidates, subj, addr)
-            if table is not None:
-                return matching.count(table, subj, outer)
-        return sum(1 for r in candidates if where(r.attrs, r.address, subj))
+
+    else:
+        matching: _Matching | None = _Matching(node.where, env) if node.where is not None else None
+        if matching is not None and not matching.usable:
+            matching = None
+
+        def counted(subj: Any, addr: str, outer: Any) -> int:
+            candidates = found(addr)
+            if matching is not None:
+                table = matching.table(candidates, subj, addr)
+                if table is not None:
+                    return matching.count(table, subj)
+            return sum(1 for r in candidates if where(r.attrs, r.address, subj))
 
     op = count.op
+    is_constant, b = constant(count.value, env)
+    if is_constant:
+        test = const_test(op, b)
+
+        def const_leaf(subj: Any, addr: str | None, outer: Any) -> tuple[bool, Any, Any]:
+            if addr is None:
+                return False, None, b
+            n = counted(subj, addr, outer)
+            return test(n), n, b
+
+        return const_leaf, lambda subj, addr, outer: addr is not None and test(counted(subj, addr, outer))
 
     def ref_leaf(subj: Any, addr: str | None, outer: Any) -> tuple[bool, Any, Any]:
-        b = b_const if is_constant else rhs(subj, outer)
+        expected = rhs(subj, outer)
         if addr is None:
-            return False, None, b
+            return False, None, expected
         n = counted(subj, addr, outer)
-        return compare(op, n, b), n, b
+        return compare(op, n, expected), n, expected
 
     return ref_leaf, lambda subj, addr, outer: ref_leaf(subj, addr, outer)[0]
 
