@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import gc
 
 from zenpolicy import __version__
 from zenpolicy.api import CheckOptions
@@ -44,6 +45,10 @@ def run(options: CheckOptions) -> Report:
         )
     else:
         raise UsageError(f"unknown engine {options.engine!r} (native or opa)")
+    # The inventory and the findings (millions of objects at 100k resources, none in a
+    # cycle) live until the report is written: out of the collector's sight from now
+    # on, or its next full collection walks them all again (0.5 s at 100k).
+    gc.freeze()
     generated = options.extra.get("generated_at")
     return Report(
         tool_version=__version__,
