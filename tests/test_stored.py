@@ -17,6 +17,20 @@ from zenpolicy.rules import loader, stored
 from zenpolicy.rules.loader import load_catalogue
 
 
+@pytest.fixture(autouse=True)
+def _opted_in(monkeypatch: pytest.MonkeyPatch) -> None:
+    # The stored catalogue is opt-in (unpickling a cache entry runs code): these tests
+    # are about what it does once a user turns it on.
+    monkeypatch.setenv("ZENPOLICY_CATALOGUE_CACHE", "1")
+
+
+def test_off_by_default(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("ZENPOLICY_CATALOGUE_CACHE")
+    assert not stored.enabled()
+    load_catalogue(())
+    assert _entries() == []
+
+
 def _fresh(extra: tuple[Path, ...] = ()) -> loader.Catalogue:
     dirs = [(policies_dir(), True), *((d, False) for d in extra)]
     return loader._load_catalogue(dirs)
