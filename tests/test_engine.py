@@ -12,6 +12,7 @@ from hypothesis import strategies as st
 
 from zenpolicy.engines.compile import compare, const_test
 from zenpolicy.engines.native import combiner, new_check, new_finding, top_leaves
+from zenpolicy.inventory.model import _location
 from zenpolicy.model import Check, Finding, Location, Severity, Status
 from zenpolicy.rules import ast
 from zenpolicy.rules.schedule import cron_max_gap
@@ -389,6 +390,9 @@ def test_fast_constructors_make_the_same_objects() -> None:
         finding.message = "changed"  # type: ignore[misc]
     assert [f.name for f in dataclasses.fields(Finding)] == list(args)  # new_finding's order
     assert [f.name for f in dataclasses.fields(Check)] == ["test", "actual", "expected", "result"]
+    fast = _location("a.yaml", 2, 3)
+    assert type(fast) is Location and repr(fast) == repr(location) and fast == location
+    assert hash(fast) == hash(location) and not fast < location and str(fast) == "a.yaml:2:3"
 
 
 def _trees(depth: int) -> st.SearchStrategy[Any]:

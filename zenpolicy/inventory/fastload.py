@@ -272,14 +272,12 @@ class LazySourceMap(SourceMap):
         """Resources whose every position is known (read with `yaml12`)."""
 
     def get(self, path: Path) -> tuple[int, int] | None:
-        if len(path) <= 2:
-            return self.positions.get(path)
-        kind, name = path[0], path[1]
-        if not isinstance(kind, str) or not isinstance(name, str) or (kind, name) not in self._spans:
-            return None
-        found = self.positions.get(path)
-        if found is not None or (kind, name) in self._whole:
+        found = self.positions.get(path)  # every position known is exact
+        if found is not None or len(path) <= 2:
             return found
+        head = path[:2]
+        if head not in self._spans or head in self._whole:
+            return None  # no such resource, or every position of it is known
         block = self._block(path[:-1])
         key = path[-1]
         if block is None or not isinstance(key, str):
