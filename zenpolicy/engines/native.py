@@ -15,7 +15,7 @@ from operator import itemgetter
 from typing import Any
 
 from zenpolicy.engines.compile import Env, Leaf, Pred, compile_leaf, compile_pred
-from zenpolicy.inventory.loader import paused_gc
+from zenpolicy.gcpause import paused_gc
 from zenpolicy.inventory.model import Inventory, Resource
 from zenpolicy.model import Check, Finding, Location, Severity, Status
 from zenpolicy.rules import ast

@@ -22,13 +22,13 @@ finding at once.
 from __future__ import annotations
 
 import contextlib
-import gc
 import json
 from collections.abc import Iterator, Sequence
 from typing import TYPE_CHECKING, Any
 
 import orjson
 
+from zenpolicy.gcpause import paused_gc
 from zenpolicy.model import Finding, Report, RuleInfo, Severity, Status
 
 if TYPE_CHECKING:
@@ -121,24 +121,12 @@ def dumps(value: Any) -> str:
     return _reference(value) + "\n"
 
 
-@contextlib.contextmanager
-def _paused_gc() -> Iterator[None]:
-    """Building thousands of acyclic dicts triggers collections that find nothing."""
-    enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if enabled:
-            gc.enable()
-
-
 def _findings(findings: Sequence[Finding]) -> bytes:
     """Findings as the items of the report's `findings` array: each object indented by
     four spaces, separated by `,\\n`, without the brackets. Equal, finding by finding, to
     `Finding.to_dict` (tests/test_formats_json.py), without its method calls."""
     severity, status = _SEVERITY, _STATUS
-    with _paused_gc():
+    with paused_gc():
         items = [
             {
                 "address": f.address,

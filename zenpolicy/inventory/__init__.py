@@ -6,10 +6,11 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from zenpolicy.errors import InputError
+from zenpolicy.gcpause import paused_gc
 from zenpolicy.inventory import fastload
 from zenpolicy.inventory.build import collect_resources, link, schema_problems
 from zenpolicy.inventory.config import Config, load_config
-from zenpolicy.inventory.loader import load_documents, paused_gc
+from zenpolicy.inventory.loader import load_documents
 from zenpolicy.inventory.model import Inventory, Resource
 from zenpolicy.model import InputFile, Location, Problem
 
