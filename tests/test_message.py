@@ -101,3 +101,35 @@ _json = st.recursive(
 def test_generated_values_render_as_jinja2(attrs: dict[str, Any]) -> None:
     template = "{{ resource.a }}|{{ resource.a.b }}|{{ resource.b.a.x }}|{{ resource.x }}|{{ resource }}"
     assert fast(template, attrs) == jinja(template, attrs)
+
+
+@pytest.mark.parametrize(
+    ("template", "ok"),
+    [
+        ("{{ address }} has {{ resource.x }}", True),  # a plan: not compiled, valid
+        ("{{ resource.x | upper }}", True),  # not a plan: compiled, valid
+        ("{{ resource.x ", False),
+        ("{% if %}", False),
+        ("{{ resource.x }} {% endfor %}", False),
+    ],
+)
+def test_rule_templates_are_checked_when_rules_load(tmp_path: Any, template: str, ok: bool) -> None:
+    import json
+    import re
+
+    from zenpolicy.errors import RuleError
+    from zenpolicy.resources import policies_dir
+
+    text = (policies_dir() / "web" / "WEB-01a.yaml").read_text()
+    text = re.sub(r"(?m)^id: .*$", "id: X-01", text)
+    text = re.sub(r"(?ms)^message: >-\n.*?(?=^\S)", f"message: {json.dumps(template)}\n", text)
+    (tmp_path / "X-01.yaml").write_text(text)
+    if ok:
+        assert load_catalogue((tmp_path,)).get("X-01") is not None
+        return
+    with pytest.raises(RuleError) as info:
+        load_catalogue((tmp_path,))
+    (problem,) = info.value.problems
+    assert problem.code == "bad-template" and problem.message.startswith(
+        "message template does not compile: "
+    )
