@@ -9,6 +9,7 @@ changed, else by `run_check` and a formatter.
 from __future__ import annotations
 
 import os
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -219,7 +220,7 @@ def check(ctx: click.Context, /, path: Path, **kw: Any) -> None:
     )
     output: Path | None = kw["output"]
     format_: str = kw["format_"]
-    color = output is None and format_ == "text" and use_color(click.get_text_stream("stdout"))
+    color = output is None and format_ == "text" and use_color(sys.stdout)
     render = RenderOptions(verbose=kw["verbose"], color=color)
     facts = deliver(options, format_=format_, render=render, output=output)
     if output is not None:
