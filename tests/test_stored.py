@@ -3,6 +3,7 @@ loading the files gives, and never trusted when anything about it changed."""
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import subprocess
@@ -37,7 +38,7 @@ def _fresh(extra: tuple[Path, ...] = ()) -> loader.Catalogue:
 
 
 def _entries() -> list[Path]:
-    return sorted(stored._directory().glob("*.pickle"))
+    return sorted(stored._directory().glob("*.json"))
 
 
 def _no_loading(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -89,7 +90,7 @@ def test_a_catalogue_with_problems_is_never_stored(tmp_path: Path) -> None:
     assert _entries() == []
 
 
-@pytest.mark.parametrize("damage", [b"", b"not a pickle", None])
+@pytest.mark.parametrize("damage", [b"", b"not JSON", None])
 def test_a_damaged_entry_is_a_miss_and_is_removed(damage: bytes | None) -> None:
     load_catalogue(())
     (entry,) = _entries()
@@ -102,7 +103,7 @@ def test_a_damaged_entry_is_a_miss_and_is_removed(damage: bytes | None) -> None:
 def test_an_entry_under_another_key_is_refused() -> None:
     load_catalogue(())
     (entry,) = _entries()
-    other = entry.with_name("0" * 64 + ".pickle")
+    other = entry.with_name("0" * 64 + ".json")
     entry.rename(other)
     assert stored.load("0" * 64) is None  # the key inside says otherwise
     assert not other.exists()
@@ -138,3 +139,39 @@ def test_a_read_back_catalogue_renders_messages_without_jinja2(tmp_path: Path) -
         for _ in range(2)
     ]
     assert [r.stdout.strip() for r in runs] == ["True", "False"]
+
+
+@pytest.mark.parametrize(
+    "payload",
+    [
+        ["D", "Popen", [["J", ["sh", "-c", "exit 1"]]]],  # a class that is not allowed
+        ["D", "Location", ["a", 1]],  # a missing field
+        ["X", 1],  # a tag the encoder never writes
+        {"untagged": 1},
+    ],
+)
+def test_an_entry_holding_anything_else_is_a_miss(payload: object) -> None:
+    load_catalogue(())
+    (entry,) = _entries()
+    stored_entry = json.loads(entry.read_text())
+    stored_entry["catalogue"] = payload
+    entry.write_text(json.dumps(stored_entry))
+    assert stored.load(entry.stem) is None
+    assert not entry.exists()
+
+
+def test_the_encoding_round_trips_what_json_alone_would_not() -> None:
+    from zenpolicy.model import Location, Severity
+    from zenpolicy.rules import ast
+
+    value = {
+        "tuple": (1, (2.0, "3")),
+        "severity": Severity.HIGH,
+        "plain": {"a": [1, 1.0, True, None, float("inf")], "b": {"c": "é"}},
+        "node": ast.Compare(path=ast.Path(parts=("x", "y")), op="in", value=ast.Literal(value=["a", 1])),
+        "location": Location(path="p", line=1, column=2),
+        "list": [(1,), ast.Param(name="n", unit="d")],
+    }
+    back = stored.decode(json.loads(json.dumps(stored.encode(value))))
+    assert repr(back) == repr(value)
+    assert type(back["tuple"][1]) is tuple and type(back["severity"]) is Severity
