@@ -280,7 +280,7 @@ def _evaluate_rule(cr: CompiledRule, env: Env, out: list[Finding]) -> None:
                 Status.NOT_APPLICABLE,
                 rule.severity,
                 inv.root,
-                f"no {rule.resource} to check" + (" in this rule's scope" if rule.where else ""),
+                rule.not_applicable_message(),
                 (),
             )
         )

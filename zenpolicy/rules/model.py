@@ -53,6 +53,10 @@ class Rule:
     raw: dict[str, Any] = field(default_factory=dict, compare=False, repr=False)
     """The file's content as loaded (for `rules show` and the Rego compiler's metadata)."""
 
+    def not_applicable_message(self) -> str:
+        """What a not_applicable finding says, in both engines."""
+        return f"no {self.resource} to check" + (" in this rule's scope" if self.where else "")
+
     def info(self) -> RuleInfo:
         return RuleInfo(
             id=self.id,

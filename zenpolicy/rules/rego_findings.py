@@ -98,8 +98,7 @@ def _finding(
     if status is Status.NOT_APPLICABLE:
         if address != INVENTORY_ADDRESS or rule.resource == INVENTORY:
             raise AnswerError(f"rule {rule.id}: a not_applicable finding on {address}")
-        # The native engine's wording (engines/native.py); the parity tests hold them equal.
-        message = f"no {rule.resource} to check" + (" in this rule's scope" if rule.where else "")
+        message = rule.not_applicable_message()
         return Finding(
             rule_id=rule.id,
             address=address,
