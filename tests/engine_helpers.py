@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import importlib.util
+import sys
+from pathlib import Path
 from typing import Any
 
 from zenpolicy.engines.native import evaluate
@@ -13,6 +16,18 @@ from zenpolicy.model import Clause, Finding, Location, Severity
 from zenpolicy.rules import ast
 from zenpolicy.rules.model import Rule
 from zenpolicy.rules.timeutil import parse_as_of
+
+REPO = Path(__file__).resolve().parent.parent
+
+
+def bench_generator() -> Any:
+    """bench/generate.py as a module: realistic estates of any size, deterministic."""
+    spec = importlib.util.spec_from_file_location("bench_generate", REPO / "bench" / "generate.py")
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module  # dataclasses look their module up while defining
+    spec.loader.exec_module(module)
+    return module
 
 
 def inventory_from_yaml(text: str, path: str = "inv.yaml") -> Inventory:

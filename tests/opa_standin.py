@@ -29,8 +29,10 @@ ZENPOLICY_OPA_URL (docs/opa.md).
 
 from __future__ import annotations
 
+import contextlib
 import io
 import json
+import socket
 import ssl
 import tarfile
 import threading
@@ -39,6 +41,8 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import unquote, urlsplit
 
+# RE2 first: see zenpolicy/engines/rego_local.py (regopy loaded first corrupts the heap).
+import re2  # noqa: F401  # isort: skip
 import regopy
 
 from zenpolicy.engines.rego_local import LocalRego, LocalRegoError
@@ -59,6 +63,7 @@ class StandInOpa:
         self._lock = threading.Lock()
         self._rego: LocalRego | None = None
         self._server: ThreadingHTTPServer | None = None
+        self._thread: threading.Thread | None = None
 
     # ---- lifecycle -------------------------------------------------------------------
 
@@ -66,10 +71,10 @@ class StandInOpa:
         """Serve; with `tls` (a server-side context), over HTTPS."""
         handler = type("Handler", (_Handler,), {"opa": self})
         self._server = _Server(("127.0.0.1", 0), handler)
-        self._server.daemon_threads = True
         if tls is not None:
             self._server.socket = tls.wrap_socket(self._server.socket, server_side=True)
-        threading.Thread(target=self._server.serve_forever, daemon=True).start()
+        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
+        self._thread.start()
         scheme = "https" if tls is not None else "http"
         return f"{scheme}://127.0.0.1:{self._server.server_address[1]}"
 
@@ -77,6 +82,8 @@ class StandInOpa:
         if self._server is not None:
             self._server.shutdown()
             self._server.server_close()
+        if self._thread is not None:
+            self._thread.join()
 
     def load_bundle(self, tarball: bytes) -> None:
         """Activate an OPA bundle (.tar.gz): its .rego files, data.json and roots."""
@@ -149,6 +156,34 @@ class StandInOpa:
 
 
 class _Server(ThreadingHTTPServer):
+    # Handler threads are joined when the server closes, after their connections are
+    # shut down (a client's pool keeps them open): no thread outlives a test, and
+    # zenpolicy forks only in a process with one thread (tests/test_parallel.py).
+    daemon_threads = False
+    block_on_close = True
+
+    def __init__(self, *args: Any) -> None:
+        super().__init__(*args)
+        self._open: set[socket.socket] = set()
+        self._open_lock = threading.Lock()
+
+    def process_request(self, request: Any, client_address: Any) -> None:
+        with self._open_lock:
+            self._open.add(request)
+        super().process_request(request, client_address)
+
+    def shutdown_request(self, request: Any) -> None:
+        with self._open_lock:
+            self._open.discard(request)
+        super().shutdown_request(request)
+
+    def server_close(self) -> None:
+        with self._open_lock:
+            for request in self._open:
+                with contextlib.suppress(OSError):
+                    request.shutdown(socket.SHUT_RDWR)
+        super().server_close()
+
     def handle_error(self, request: Any, client_address: Any) -> None:
         # A client that timed out has closed its socket: nothing to report.
         pass

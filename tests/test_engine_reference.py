@@ -4,15 +4,13 @@ hand-made relations with odd values."""
 
 from __future__ import annotations
 
-import importlib.util
 import math
-import sys
 from pathlib import Path
 from typing import Any
 
 import pytest
 import reference_engine
-from engine_helpers import make_rule
+from engine_helpers import bench_generator, make_rule
 
 from zenpolicy.engines.native import evaluate
 from zenpolicy.inventory import load_inventory
@@ -25,15 +23,6 @@ from zenpolicy.rules.timeutil import parse_as_of
 REPO = Path(__file__).resolve().parent.parent
 
 
-def _generator() -> Any:
-    spec = importlib.util.spec_from_file_location("bench_generate", REPO / "bench" / "generate.py")
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module  # dataclasses look their module up while defining
-    spec.loader.exec_module(module)
-    return module
-
-
 def same(native: list[Finding], reference: list[Finding]) -> None:
     # repr, not ==: 1, 1.0 and True are equal values but not the same evidence.
     assert len(native) == len(reference)
@@ -43,7 +32,7 @@ def same(native: list[Finding], reference: list[Finding]) -> None:
 
 @pytest.mark.parametrize("as_of", ["2026-11-26", "2027-03-01T12:30:00+02:00"])
 def test_generated_estate(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, as_of: str) -> None:
-    gen = _generator()
+    gen = bench_generator()
     gen.write(tmp_path, gen.generate(2000, 10, 5)[0])
     catalogue = load_catalogue(())
     fast = load_inventory(tmp_path)

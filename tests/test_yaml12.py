@@ -6,10 +6,18 @@ from __future__ import annotations
 import math
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from zenpolicy.errors import InputError
 from zenpolicy.inventory import load_inventory
-from zenpolicy.inventory.yaml12 import MAX_DEPTH, YamlError, parse_yaml
+from zenpolicy.inventory.yaml12 import (
+    _DEEP_PREFIX,
+    MAX_DEPTH,
+    YamlError,
+    block_nesting_is_shallow,
+    parse_yaml,
+)
 
 SERVER = "server:\n  web:\n    provider: OVH\n    country: FR\n    roles: [hosting]\n"
 BOOL_ATTR = "server.web: 'hds_certified' must be a boolean (true or false), not "
@@ -249,3 +257,16 @@ def test_refusals_raise_input_error_not_crashes(inventory_dir):
         ("inv/a.yaml", "yaml-too-large"),
         ("inv/b.yaml", "yaml-tag"),
     ]
+
+
+@given(
+    st.lists(
+        st.tuples(
+            st.sampled_from(["", "a: ", "x", "é", "- ", "? "]), st.text(" \t?-", min_size=0, max_size=260)
+        ),
+        max_size=4,
+    )
+)
+def test_nesting_prefilter_agrees_with_the_line_regex(lines: list[tuple[str, str]]) -> None:
+    text = "\n".join(head + run for head, run in lines)
+    assert block_nesting_is_shallow(text) is (_DEEP_PREFIX.search(text) is None)

@@ -43,6 +43,9 @@ class CheckOptions:
     opa: OpaOptions | None = None
     rego_modules: tuple[Path, ...] = ()
     """User Rego modules (conftest-style `deny` rules) for the OPA engine."""
+    jobs: int | None = None
+    """Processes to share the work among (None: the default, see `zenpolicy.parallel`);
+    the report is the same for any number."""
     extra: dict[str, Any] = field(default_factory=dict)
 
 

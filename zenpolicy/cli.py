@@ -15,7 +15,7 @@ from typing import Any
 import click
 
 from zenpolicy import __version__, cli_catalogue, cli_check, cli_opa
-from zenpolicy.cli_check import EXIT_CODES_HELP, SECRETS_KEY
+from zenpolicy.cli_check import EXIT_CODES_HELP, SECRETS_KEY, jobs_option
 from zenpolicy.errors import EXIT_INVALID, EXIT_OK, EXIT_TOOL, InputError, ZenpolicyError
 from zenpolicy.inventory import load_inventory
 
@@ -78,10 +78,11 @@ def print_problems(error: InputError) -> None:
 
 @cli.command(epilog=EXIT_CODES_HELP)
 @click.argument("path", type=click.Path(path_type=Path))
-def validate(path: Path) -> None:
+@jobs_option
+def validate(path: Path, jobs: int | None) -> None:
     """Validate the inventory at PATH (a directory of YAML files, or one file)."""
     try:
-        loaded = load_inventory(path)
+        loaded = load_inventory(path, jobs=jobs)
     except InputError as exc:
         print_problems(exc)
         sys.exit(EXIT_INVALID)

@@ -47,6 +47,16 @@ OPA_ONLY = (
 )
 
 
+jobs_option = click.option(
+    "--jobs",
+    "-j",
+    type=click.IntRange(min=1),
+    metavar="N",
+    help="Processes to share the work among (1: this one only); the output is the same "
+    "for any N.  [default: ZENPOLICY_JOBS, else the usable CPUs, at most 4]",
+)
+
+
 def split_patterns(values: tuple[str, ...]) -> tuple[str, ...]:
     """`--select A --select B,C*` -> (A, B, C*)."""
     return tuple(p.strip() for v in values for p in v.split(",") if p.strip())
@@ -163,6 +173,7 @@ _FILE = click.Path(path_type=Path, exists=True, dir_okay=False)
     help="Add generated_at to the report (then reruns are no longer byte-identical).",
 )
 @click.option("--no-cache", is_flag=True, help="Do not read or write the result cache.")
+@jobs_option
 @click.option(
     "--engine",
     type=click.Choice(["native", "opa"]),
@@ -216,12 +227,13 @@ def check(ctx: click.Context, /, path: Path, **kw: Any) -> None:
         engine=kw["engine"],
         opa=opa_options(ctx, kw["engine"], kw),
         rego_modules=tuple(kw["rego"]),
+        jobs=kw["jobs"],
         extra=_extra(kw),
     )
     output: Path | None = kw["output"]
     format_: str = kw["format_"]
     color = output is None and format_ == "text" and use_color(sys.stdout)
-    render = RenderOptions(verbose=kw["verbose"], color=color)
+    render = RenderOptions(verbose=kw["verbose"], color=color, jobs=kw["jobs"])
     facts = deliver(options, format_=format_, render=render, output=output)
     if output is not None:
         click.echo(f"{output}: {facts['summary']}", err=True)

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import codecs
 import contextlib
-from dataclasses import asdict
 from operator import attrgetter
 from pathlib import Path
 from typing import Any
@@ -88,7 +87,7 @@ def deliver(
     """Write the report of `options` to `output` (else standard output), from the cache
     when possible; return the run's `outcome`."""
     options = cache.pin_as_of(options)
-    render_key = {"format": format_, **asdict(render)}
+    render_key = {"format": format_, **render.key()}
     key = cache.check_key(options, render=render_key)
     if key is not None:
         meta = _replay(key, output, render.color)

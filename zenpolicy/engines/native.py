@@ -9,11 +9,13 @@ attaches rule ID, severity, location and message to make findings.
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from operator import itemgetter
-from typing import Any
+from typing import IO, Any
 
+from zenpolicy import parallel
 from zenpolicy.engines.compile import Env, Leaf, Pred, compile_leaf, compile_pred
 from zenpolicy.gcpause import paused_gc
 from zenpolicy.inventory.model import Inventory, Resource
@@ -153,16 +155,54 @@ class NativeEngine:
         as_of: AsOf,
         params: Mapping[str, Any],
         display_params: Mapping[str, Any] | None = None,
+        jobs: int | None = 1,
     ) -> list[Finding]:
         shown = display_params if display_params is not None else params
         env = Env(inventory=inventory, as_of=as_of, params=params)
-        findings: list[Finding] = []
+        rules = self.rules
+        jobs = parallel.effective_jobs(jobs) if len(inventory) >= PARALLEL_MIN_RESOURCES else 1
         # Evaluation allocates hundreds of thousands of findings that all stay alive:
         # the cyclic collector would walk them again and again for nothing.
         with paused_gc():
-            for rule in self.rules:
-                _evaluate_rule(compile_rule(rule, env, shown), env, findings)
-        return findings
+            if jobs == 1:
+                return _evaluate_rules(rules, env, shown)
+            return _evaluate_sharded(rules, env, shown, jobs)
+
+
+PARALLEL_MIN_RESOURCES = 20_000
+"""Below this many resources, evaluating in several processes saves less than it costs."""
+
+
+def _evaluate_rules(rules: Sequence[Rule], env: Env, shown: Mapping[str, Any]) -> list[Finding]:
+    findings: list[Finding] = []
+    for rule in rules:
+        _evaluate_rule(compile_rule(rule, env, shown), env, findings)
+    return findings
+
+
+def _evaluate_sharded(rules: Sequence[Rule], env: Env, shown: Mapping[str, Any], jobs: int) -> list[Finding]:
+    """The rules split among `jobs` processes (`zenpolicy.parallel`), each about as
+    much work: a rule costs about its number of candidates. Findings come back as plain
+    values (`transfer`); the list's order differs from the serial one, the findings do
+    not (reports sort them)."""
+    from zenpolicy.engines import transfer  # it builds on this module
+
+    inventory = env.inventory
+    weights = [1 if rule.resource == INVENTORY else 1 + len(inventory.kind(rule.resource)) for rule in rules]
+    groups = [[rules[i] for i in group] for group in parallel.balance(weights, jobs)]
+
+    def work(group: list[Rule], out: IO[bytes]) -> None:
+        # A value marshal cannot write (none of the inventory's or the built-in
+        # rules'): nothing is written, and the parent evaluates the group itself.
+        with contextlib.suppress(ValueError):
+            out.write(transfer.dumps(_evaluate_rules(group, env, shown), group, inventory))
+
+    with parallel.Forked(work, groups[1:]) as forked:
+        findings = _evaluate_rules(groups[0], env, shown)
+        for index, group in enumerate(groups[1:]):
+            data = forked.result(index).read()
+            findings += transfer.loads(data, group, inventory) if data else _evaluate_rules(group, env, shown)
+    return findings
 
 
 def evaluate(
@@ -172,9 +212,13 @@ def evaluate(
     as_of: AsOf,
     params: Mapping[str, Any],
     display_params: Mapping[str, Any] | None = None,
+    jobs: int | None = 1,
 ) -> list[Finding]:
-    """Every finding of `rules` on `inventory` (unsorted; see model.sort_findings)."""
-    return NativeEngine(rules).evaluate(inventory, as_of=as_of, params=params, display_params=display_params)
+    """Every finding of `rules` on `inventory` (unsorted; see model.sort_findings).
+    `jobs`: processes to evaluate in (None: the default; see `zenpolicy.parallel`)."""
+    return NativeEngine(rules).evaluate(
+        inventory, as_of=as_of, params=params, display_params=display_params, jobs=jobs
+    )
 
 
 # ---- building findings ----------------------------------------------------------------

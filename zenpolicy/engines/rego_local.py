@@ -16,6 +16,9 @@ import threading
 from collections.abc import Mapping
 from typing import Any
 
+# RE2 first: loading regopy's native library before google-re2's corrupts the heap
+# ("munmap_chunk(): invalid pointer", then an abort at the first re2.compile).
+import re2  # noqa: F401  # isort: skip
 import regopy
 from regopy.rego_shared import (
     rego_free_output,

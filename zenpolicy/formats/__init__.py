@@ -27,6 +27,13 @@ class RenderOptions:
     """List passing and not-applicable findings too (text format; JSON always has all)."""
     color: bool = False
     """Use ANSI colours (decided by the CLI: a TTY and no `NO_COLOR`)."""
+    jobs: int | None = 1
+    """Processes to render in, where a format can share the work (None: the default;
+    see `zenpolicy.parallel`). The bytes are the same whatever the number."""
+
+    def key(self) -> dict[str, object]:
+        """The options that change the bytes (what a cached rendering is keyed on)."""
+        return {"verbose": self.verbose, "color": self.color}
 
 
 class Formatter(Protocol):

@@ -24,10 +24,11 @@ from __future__ import annotations
 import contextlib
 import json
 from collections.abc import Iterator, Sequence
-from typing import TYPE_CHECKING, Any
+from typing import IO, TYPE_CHECKING, Any
 
 import orjson
 
+from zenpolicy import parallel
 from zenpolicy.gcpause import paused_gc
 from zenpolicy.model import Finding, Report, RuleInfo, Severity, Status
 
@@ -157,9 +158,16 @@ def _findings(findings: Sequence[Finding]) -> bytes:
     return data[len(_CHUNK_HEAD) : -len(_CHUNK_TAIL)]
 
 
+PARALLEL_MIN_FINDINGS = 50_000
+"""Below this many findings, rendering in several processes saves less than it costs."""
+
+
 def stream(report: Report, options: RenderOptions) -> Iterator[bytes]:
-    """The report as UTF-8 chunks; joined, they are `dumps(report_to_dict(report))`."""
-    del options  # JSON always carries every finding; verbosity is a text-format concern
+    """The report as UTF-8 chunks; joined, they are `dumps(report_to_dict(report))`.
+
+    With `options.jobs`, forked processes render runs of findings meanwhile
+    (`zenpolicy.parallel`); verbosity is a text-format concern (JSON has every finding).
+    """
     head = _encode(report_to_dict(report, findings=False)) + b"\n"
     if not report.findings:
         yield head
@@ -169,10 +177,23 @@ def stream(report: Report, options: RenderOptions) -> Iterator[bytes]:
         raise AssertionError("no findings key in the report's head")
     yield before + b'\n  "findings": [\n'
     findings = report.findings
-    for start in range(0, len(findings), CHUNK):
-        if start:
-            yield b",\n"
-        yield _findings(findings[start : start + CHUNK])
+    starts = range(0, len(findings), CHUNK)
+    jobs = parallel.effective_jobs(options.jobs) if len(findings) >= PARALLEL_MIN_FINDINGS else 1
+    # Runs of whole chunks: a finding renders the same in any chunk, so the joined
+    # runs are the serial text.
+    runs = [[starts[i] for i in run] for run in parallel.split_evenly([1] * len(starts), jobs)]
+
+    def items(run: list[int]) -> Iterator[bytes]:
+        for start in run:
+            if start:
+                yield b",\n"
+            yield _findings(findings[start : start + CHUNK])
+
+    def work(run: list[int], out: IO[bytes]) -> None:
+        for data in items(run):
+            out.write(data)
+
+    yield from parallel.in_order(work, runs, items)
     yield b"\n  ]" + after
 
 

@@ -25,25 +25,26 @@ class LoadedInventory:
     """Every file read, with its hash: the exact inputs checked."""
 
 
-def load_inventory(root: Path) -> LoadedInventory:
+def load_inventory(root: Path, *, jobs: int | None = None) -> LoadedInventory:
     """Load, validate and index the inventory at `root` (a directory or one file).
 
-    Raises `InputError` with every problem found when anything is invalid.
+    Raises `InputError` with every problem found when anything is invalid. `jobs`:
+    processes to parse files in (None: the default, see `zenpolicy.parallel`).
     """
     if fastload.enabled():
         try:
-            return _load(root, fast=True)
+            return _load(root, fast=True, jobs=jobs)
         except InputError:
             # The fast path gives yaml12's values and positions, so the problems
             # would be the same; still, an invalid inventory is the rare, interactive
             # case, and there the reference path alone decides what the user reads.
             pass
-    return _load(root, fast=False)
+    return _load(root, fast=False, jobs=jobs)
 
 
-def _load(root: Path, *, fast: bool) -> LoadedInventory:
+def _load(root: Path, *, fast: bool, jobs: int | None) -> LoadedInventory:
     config, problems = load_config(root)
-    documents, load_problems = load_documents(root, fast=fast)
+    documents, load_problems = load_documents(root, fast=fast, jobs=jobs)
     problems += load_problems
     with paused_gc():
         resources, shape_problems = collect_resources(documents)

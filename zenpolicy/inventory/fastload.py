@@ -271,6 +271,20 @@ class LazySourceMap(SourceMap):
         self._whole: set[tuple[str, str]] = set()
         """Resources whose every position is known (read with `yaml12`)."""
 
+    def state(self) -> tuple[dict[Path, tuple[int, int]], str, dict[tuple[str, str], tuple[int, int, int]]]:
+        """What `LazySourceMap(*state, value)` needs to answer as this one does (plain
+        values, for another process): the positions known, the text, the spans."""
+        return self.positions, self._text, self._spans
+
+    @classmethod
+    def from_state(
+        cls,
+        state: tuple[dict[Path, tuple[int, int]], str, dict[tuple[str, str], tuple[int, int, int]]],
+        value: dict[str, Any],
+    ) -> LazySourceMap:
+        positions, text, spans = state
+        return cls(positions, text, value, spans)
+
     def get(self, path: Path) -> tuple[int, int] | None:
         found = self.positions.get(path)  # every position known is exact
         if found is not None or len(path) <= 2:

@@ -203,10 +203,17 @@ _OPEN_EVENTS = (yaml.MappingStartEvent, yaml.SequenceStartEvent)
 _CLOSE_EVENTS = (yaml.MappingEndEvent, yaml.SequenceEndEvent)
 
 
+_PREFIX_TABLE = bytes(0x20 if byte in b" \t?-" else 0x78 for byte in range(256))
+_PREFIX_RUN = b" " * _SAFE_OPENERS
+
+
 def block_nesting_is_shallow(text: str) -> bool:
     """True when no line's indentation and block indicators are long enough for deep
     block nesting (block depth is at most that prefix's length plus one)."""
-    return _DEEP_PREFIX.search(text) is None
+    # A first, C-speed test for the regex's superset, a long enough run of those
+    # characters anywhere: the regex alone tries every line (0.15 s at 100k resources).
+    runs = text.encode("utf-8", "surrogatepass").translate(_PREFIX_TABLE)
+    return _PREFIX_RUN not in runs or _DEEP_PREFIX.search(text) is None
 
 
 def check_nesting(text: str) -> None:

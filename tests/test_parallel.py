@@ -1,0 +1,285 @@
+"""Sharing work among forked processes (`zenpolicy.parallel`): the same results as one
+process, byte for byte, including when a child fails; and the stages that use it
+(parsing, evaluation, the JSON report) give what they give serially.
+
+The size thresholds below which the stages stay serial are lowered here so that small
+estates take the parallel paths."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import signal
+import threading
+from pathlib import Path
+from typing import IO
+
+import pytest
+from click.testing import CliRunner
+from engine_helpers import bench_generator
+
+from zenpolicy import parallel
+from zenpolicy.cli import cli
+from zenpolicy.engines import native, transfer
+from zenpolicy.errors import UsageError
+from zenpolicy.formats import RenderOptions, render
+from zenpolicy.formats import json as json_format
+from zenpolicy.inventory import load_inventory
+from zenpolicy.inventory import loader as inventory_loader
+from zenpolicy.model import Check, Finding, Location, Report, Severity, Status, sort_findings
+from zenpolicy.rules.loader import load_catalogue
+from zenpolicy.rules.params import resolve_params
+from zenpolicy.rules.timeutil import parse_as_of
+
+pytestmark = pytest.mark.skipif(not hasattr(os, "fork"), reason="no fork on this platform")
+
+REPO = Path(__file__).resolve().parent.parent
+
+
+@pytest.fixture
+def always_parallel(monkeypatch: pytest.MonkeyPatch) -> None:
+    # Forking is refused while another thread runs: an earlier test's leftover thread
+    # would make every test here pass serially, proving nothing.
+    assert parallel.can_fork(), f"threads left running: {threading.enumerate()}"
+    monkeypatch.setattr(inventory_loader, "PARALLEL_MIN_BYTES", 0)
+    monkeypatch.setattr(native, "PARALLEL_MIN_RESOURCES", 0)
+    monkeypatch.setattr(json_format, "PARALLEL_MIN_FINDINGS", 0)
+    monkeypatch.setattr(json_format, "CHUNK", 7)  # several chunks per process
+
+
+@pytest.fixture(scope="module")
+def estate(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    root = tmp_path_factory.mktemp("estate")
+    gen = bench_generator()
+    gen.write(root, gen.generate(1500, 9, 3)[0])
+    return root
+
+
+# ---- the primitives ---------------------------------------------------------------------
+
+
+def test_split_evenly_keeps_order_and_balances() -> None:
+    runs = parallel.split_evenly([5, 1, 1, 1, 1, 1, 5, 1], 3)
+    assert [i for run in runs for i in run] == list(range(8))
+    assert [sum([5, 1, 1, 1, 1, 1, 5, 1][i] for i in run) for run in runs] == [5, 5, 6]
+    assert parallel.split_evenly([1, 1], 4) == [[0], [1]]
+    assert parallel.split_evenly([], 3) == []
+    assert parallel.split_evenly([0, 0, 0], 2) == [[0, 1, 2]]
+    assert parallel.split_evenly([1] * 10, 3) == [[0, 1, 2], [3, 4, 5, 6], [7, 8, 9]]
+
+
+def test_balance_gives_every_index_once() -> None:
+    weights = [9, 1, 8, 2, 7, 3, 0]
+    groups = parallel.balance(weights, 2)
+    assert sorted(i for group in groups for i in group) == list(range(7))
+    assert all(group == sorted(group) for group in groups)
+    assert sorted(sum(weights[i] for i in group) for group in groups) == [15, 15]
+    assert parallel.balance([4], 3) == [[0]]
+
+
+def _square(shard: int, out: IO[bytes]) -> None:
+    out.write(str(shard * shard).encode())
+
+
+def test_forked_results_in_order() -> None:
+    with parallel.Forked(_square, [3, 4, 5]) as forked:
+        assert [forked.result(i).read() for i in range(3)] == [b"9", b"16", b"25"]
+
+
+def test_a_child_that_dies_has_its_shard_done_by_the_parent() -> None:
+    parent = os.getpid()
+
+    def work(shard: int, out: IO[bytes]) -> None:
+        if os.getpid() != parent:
+            out.write(b"partial")
+            os.kill(os.getpid(), signal.SIGKILL)  # as the out-of-memory killer would
+        out.write(str(shard).encode())
+
+    with parallel.Forked(work, [1, 2]) as forked:
+        assert forked.result(0).read() == b"1"
+        assert forked.result(1).read() == b"2"
+
+
+def test_an_exception_in_the_work_is_raised_in_the_parent() -> None:
+    def work(shard: int, out: IO[bytes]) -> None:
+        raise KeyError(shard)
+
+    with parallel.Forked(work, [7]) as forked, pytest.raises(KeyError, match="7"):
+        forked.result(0)
+
+
+def test_children_left_running_are_killed_on_exit() -> None:
+    pids: list[int] = []
+
+    def work(shard: int, out: IO[bytes]) -> None:
+        signal.pause()  # never ends on its own
+
+    with parallel.Forked(work, [1]) as forked:
+        pids = [pid for pid in forked._pids if pid is not None]
+    assert len(pids) == 1
+    with pytest.raises(ChildProcessError):
+        os.waitpid(pids[0], os.WNOHANG)  # reaped already
+
+
+def test_in_order_joins_shards() -> None:
+    def local(shard: int) -> list[bytes]:
+        return [str(shard * shard).encode()]
+
+    assert b"".join(parallel.in_order(_square, [1, 2, 3, 4], lambda s: iter(local(s)))) == b"14916"
+
+
+def test_jobs_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("ZENPOLICY_JOBS", "3")
+    assert parallel.default_jobs() == 3
+    monkeypatch.delenv("ZENPOLICY_JOBS")
+    assert 1 <= parallel.default_jobs() <= parallel.DEFAULT_MAX_JOBS
+    for bad in ("0", "-2", "two", "1.5"):
+        monkeypatch.setenv("ZENPOLICY_JOBS", bad)
+        with pytest.raises(UsageError, match=rf"ZENPOLICY_JOBS='{bad}': expected a positive integer"):
+            parallel.default_jobs()
+
+
+def test_no_fork_while_another_thread_runs() -> None:
+    assert parallel.effective_jobs(3) == 3
+    release = threading.Event()
+    thread = threading.Thread(target=release.wait)
+    thread.start()
+    try:
+        assert parallel.effective_jobs(3) == 1
+    finally:
+        release.set()
+        thread.join()
+    assert parallel.effective_jobs(1) == 1
+
+
+# ---- the stages -------------------------------------------------------------------------
+
+
+@pytest.mark.usefixtures("always_parallel")
+def test_parsing_in_processes_gives_the_same_documents(estate: Path) -> None:
+    serial, serial_problems = inventory_loader.load_documents(estate, fast=True, jobs=1)
+    shared, shared_problems = inventory_loader.load_documents(estate, fast=True, jobs=3)
+    assert serial_problems == shared_problems == []
+    assert [(d.path, d.sha256, d.value) for d in serial] == [(d.path, d.sha256, d.value) for d in shared]
+    # Positions, including the deep ones worked out on demand from the text.
+    for mine, theirs in zip(serial, shared, strict=True):
+        for kind, named in mine.value.items():
+            for name, attrs in named.items():
+                for key in attrs:
+                    path = (kind, name, key)
+                    assert mine.source_map.get(path) == theirs.source_map.get(path)
+
+
+@pytest.mark.usefixtures("always_parallel")
+@pytest.mark.parametrize("fast", [True, False])
+def test_problems_found_in_a_child_are_the_same(tmp_path: Path, fast: bool) -> None:
+    for index in range(6):
+        (tmp_path / f"f{index}.yaml").write_text(f"server:\n  s{index}:\n    os: linux\n")
+    (tmp_path / "f4.yaml").write_text("server:\n  s4:\n    os: [linux\n")  # in the last shard
+    (tmp_path / "f5.yaml").write_bytes(b"server:\n  s5:\n    os: \xff\n")
+    serial = inventory_loader.load_documents(tmp_path, fast=fast, jobs=1)
+    shared = inventory_loader.load_documents(tmp_path, fast=fast, jobs=3)
+    assert [str(p) for p in shared[1]] == [str(p) for p in serial[1]]
+    assert [str(p) for p in shared[1]][-1] == f"{tmp_path.as_posix()}/f5.yaml:3:9: " + (
+        "file is not valid UTF-8 (byte 0xff); save it as UTF-8"
+    )
+    assert [d.path for d in shared[0]] == [d.path for d in serial[0]]
+
+
+def _findings(root: Path, jobs: int) -> tuple[Finding, ...]:
+    loaded = load_inventory(root, jobs=1)
+    catalogue = load_catalogue(())
+    params = resolve_params(catalogue.params, loaded.config.params, {})
+    return sort_findings(
+        native.evaluate(
+            catalogue.rules,
+            loaded.inventory,
+            as_of=parse_as_of("2026-11-26"),
+            params=params.values,
+            display_params=params.display,
+            jobs=jobs,
+        )
+    )
+
+
+@pytest.mark.usefixtures("always_parallel")
+def test_evaluating_in_processes_gives_the_same_findings(estate: Path) -> None:
+    serial = _findings(estate, 1)
+    assert {f.status for f in serial} >= {Status.PASS, Status.FAIL, Status.NOT_APPLICABLE}
+    for jobs in (2, 3):
+        shared = _findings(estate, jobs)
+        # repr, not ==: 1, 1.0 and True are equal values but not the same evidence.
+        assert [repr(f) for f in shared] == [repr(f) for f in serial]
+
+
+@pytest.mark.usefixtures("always_parallel")
+def test_findings_marshal_cannot_write_are_evaluated_by_the_parent(
+    estate: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def refuse(*args: object) -> bytes:
+        raise ValueError("unmarshallable object")
+
+    serial = _findings(estate, 1)
+    monkeypatch.setattr(transfer, "dumps", refuse)
+    assert [repr(f) for f in _findings(estate, 2)] == [repr(f) for f in serial]
+
+
+def test_transfer_refuses_values_marshal_cannot_write() -> None:
+    rule = load_catalogue(()).rules[0]
+    odd = Finding(
+        rule_id=rule.id,
+        address="inventory",
+        status=Status.FAIL,
+        severity=Severity.LOW,
+        location=Location(path="x"),
+        message="m",
+        evidence=(Check(test="t", actual=object(), expected=1, result=False),),
+    )
+    with pytest.raises(ValueError, match="unmarshallable"):
+        transfer.dumps([odd], [rule], load_inventory(REPO / "inventory", jobs=1).inventory)
+
+
+@pytest.mark.usefixtures("always_parallel")
+def test_the_json_report_is_the_same_bytes(estate: Path) -> None:
+    report = Report(
+        tool_version="t",
+        as_of="2026-11-26",
+        engine="native",
+        inventory="inv",
+        inputs=(),
+        params={},
+        rules=(),
+        findings=_findings(estate, 1),
+    )
+    serial = render("json", report, RenderOptions(jobs=1))
+    for jobs in (2, 3, 5):
+        assert render("json", report, RenderOptions(jobs=jobs)) == serial
+
+
+@pytest.mark.usefixtures("always_parallel")
+def test_check_command_output_does_not_depend_on_jobs(estate: Path, tmp_path: Path) -> None:
+    digests = set()
+    for jobs in ("1", "2", "3"):
+        out = tmp_path / f"report-{jobs}.json"
+        result = CliRunner().invoke(
+            cli,
+            ["check", str(estate), "--format", "json", "-o", str(out), "--no-cache", "--jobs", jobs],
+        )
+        assert result.exit_code == 1, result.output
+        digests.add(hashlib.sha256(out.read_bytes()).hexdigest())
+    assert len(digests) == 1
+
+
+def test_jobs_must_be_positive(estate: Path) -> None:
+    result = CliRunner().invoke(cli, ["validate", str(estate), "--jobs", "0"])
+    assert result.exit_code == 2
+    assert "Invalid value for '--jobs' / '-j': 0 is not in the range x>=1." in result.output
+
+
+def test_a_bad_jobs_variable_is_a_usage_error(estate: Path) -> None:
+    result = CliRunner().invoke(cli, ["validate", str(estate)], env={"ZENPOLICY_JOBS": "many"})
+    assert result.exit_code == 2
+    assert (
+        result.output
+        == "zenpolicy: error: ZENPOLICY_JOBS='many': expected a positive integer (1: no other process)\n"
+    )

@@ -1,0 +1,189 @@
+"""Sharing a stage among forked processes, without changing one byte of its result.
+
+The stages that split cleanly (parsing files, evaluating rules, rendering findings) are
+divided into shards: forked children each do one shard and write its result, as bytes,
+to an unlinked temporary file; the parent does the first shard itself meanwhile, then
+reads the others back in order. Joined in shard order, the results are the serial
+result, so reports are byte-identical whatever the number of jobs (tests compare).
+
+Why fork, and not a pool of spawned workers: the inventory, the compiled rules and the
+findings are millions of Python objects. A forked child sees them as they are
+(copy-on-write), where a spawned worker would have them pickled across first, which
+costs more than the work saved.
+
+Fail-safe by construction: a child that fails for any reason (an exception, a signal,
+running out of memory) has its shard done again by the parent, so the outcome is the
+serial outcome, only slower; an exception the work itself raises is then raised in the
+parent, as it would have been without jobs. Nothing partial is ever used.
+
+Fork is used only where it is safe: on POSIX systems, in a process with one thread
+(forking a threaded process can leave the child waiting on a lock another thread held).
+Elsewhere everything runs in the parent. Children end with `os._exit`: no atexit
+handler runs twice, and the parent's buffered output is not flushed again.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import gc
+import os
+import signal
+import tempfile
+import threading
+from collections.abc import Callable, Iterator, Sequence
+from typing import IO, Generic, TypeVar
+
+from zenpolicy.errors import UsageError
+
+S = TypeVar("S")
+
+JOBS_ENV = "ZENPOLICY_JOBS"
+DEFAULT_MAX_JOBS = 4
+"""The default is one job per usable CPU, at most this many: more processes than that
+mostly add memory (each child's copy-on-write pages) for little time."""
+
+Work = Callable[[S, IO[bytes]], None]
+"""Does one shard, writing its result to the file."""
+
+
+def usable_cpus() -> int:
+    try:
+        return len(os.sched_getaffinity(0))
+    except (AttributeError, OSError):  # not Linux
+        return os.cpu_count() or 1
+
+
+def default_jobs() -> int:
+    """`ZENPOLICY_JOBS` when set (a positive integer), else the usable CPUs, capped."""
+    text = os.environ.get(JOBS_ENV, "").strip()
+    if not text:
+        return max(1, min(usable_cpus(), DEFAULT_MAX_JOBS))
+    if not (text.isascii() and text.isdigit() and int(text) >= 1):
+        raise UsageError(f"{JOBS_ENV}={text!r}: expected a positive integer (1: no other process)")
+    return int(text)
+
+
+def can_fork() -> bool:
+    """Whether forking is available and safe here and now."""
+    return hasattr(os, "fork") and threading.active_count() == 1
+
+
+def effective_jobs(jobs: int | None) -> int:
+    """The number of shards to cut: `jobs` (None: the default), or 1 where forking is
+    not possible."""
+    wanted = default_jobs() if jobs is None else jobs
+    return wanted if wanted > 1 and can_fork() else 1
+
+
+def split_evenly(weights: Sequence[int], parts: int) -> list[list[int]]:
+    """Indices `0..len(weights)-1` cut into at most `parts` contiguous runs of about
+    equal total weight (order kept: results are joined back in order)."""
+    total = sum(weights)
+    runs: list[list[int]] = []
+    current: list[int] = []
+    done = 0
+    target = total / parts if parts > 0 else total
+    for index, weight in enumerate(weights):
+        # Close the run here when taking this item would overshoot its share by more
+        # than stopping short of it.
+        if current and len(runs) < parts - 1 and done + weight - target > target - done:
+            runs.append(current)
+            current = []
+            target = total * (len(runs) + 1) / parts
+        current.append(index)
+        done += weight
+    if current:
+        runs.append(current)
+    return runs
+
+
+def balance(weights: Sequence[int], parts: int) -> list[list[int]]:
+    """Indices into at most `parts` groups of about equal total weight, in any order
+    (for work whose results are keyed, not positional): the heaviest first, each to the
+    lightest group so far. Each group lists its indices in ascending order."""
+    groups: list[list[int]] = [[] for _ in range(max(1, parts))]
+    loads = [0] * len(groups)
+    for index in sorted(range(len(weights)), key=lambda i: (-weights[i], i)):
+        lightest = loads.index(min(loads))
+        groups[lightest].append(index)
+        loads[lightest] += weights[index]
+    return [sorted(group) for group in groups if group]
+
+
+class Forked(Generic[S]):
+    """Children doing `work` on each of `shards`, started at once; `result(i)` waits
+    for shard `i` and returns its file, positioned at the start. Use as a context
+    manager: on leaving, children still running are killed and every file is closed."""
+
+    def __init__(self, work: Work[S], shards: Sequence[S]) -> None:
+        self._work = work
+        self._shards = list(shards)
+        self._files: list[IO[bytes]] = []
+        self._pids: list[int | None] = []
+        for shard in self._shards:
+            # Unlinked at once (O_TMPFILE on Linux): only this process tree holds it.
+            self._files.append(tempfile.TemporaryFile())  # noqa: SIM115 - closed in __exit__
+            self._pids.append(self._start(shard, self._files[-1]))
+
+    def _start(self, shard: S, out: IO[bytes]) -> int | None:
+        try:
+            pid = os.fork()
+        except OSError:
+            return None  # no process to be had: the parent will do this shard
+        if pid:
+            return pid
+        # The child: do the shard, and leave without running anything of the parent's.
+        code = 1
+        try:
+            signal.signal(signal.SIGINT, signal.SIG_DFL)
+            gc.disable()  # short-lived; and collections would touch the parent's pages
+            self._work(shard, out)
+            out.flush()
+            code = 0
+        finally:
+            os._exit(code)
+
+    def result(self, index: int) -> IO[bytes]:
+        out, pid = self._files[index], self._pids[index]
+        ok = False
+        if pid is not None:
+            _, status = os.waitpid(pid, 0)
+            self._pids[index] = None
+            ok = os.waitstatus_to_exitcode(status) == 0
+        if not ok:
+            # The child failed, or never started: do its shard here, from scratch.
+            out.seek(0)
+            out.truncate()
+            self._work(self._shards[index], out)
+            out.flush()
+        out.seek(0)
+        return out
+
+    def __enter__(self) -> Forked[S]:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        for index, pid in enumerate(self._pids):
+            if pid is not None:
+                with contextlib.suppress(OSError):
+                    os.kill(pid, signal.SIGKILL)
+                with contextlib.suppress(OSError):
+                    os.waitpid(pid, 0)
+                self._pids[index] = None
+        for out in self._files:
+            out.close()
+
+
+def in_order(
+    work: Work[S], shards: Sequence[S], local: Callable[[S], Iterator[bytes]], *, piece: int = 1 << 20
+) -> Iterator[bytes]:
+    """The bytes of every shard, in order: the first made here by `local` while
+    children make the others with `work`, whose files are then read back in pieces."""
+    if not shards:
+        return
+    with Forked(work, shards[1:]) as forked:
+        yield from local(shards[0])
+        for index in range(len(shards) - 1):
+            out = forked.result(index)
+            while data := out.read(piece):
+                yield data
