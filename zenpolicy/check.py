@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import gc
 
-from zenpolicy import __version__
+from zenpolicy import __version__, timings
 from zenpolicy.api import CheckOptions
 from zenpolicy.engines.native import evaluate
 from zenpolicy.errors import UsageError
@@ -18,7 +18,8 @@ from zenpolicy.rules.timeutil import parse_as_of, today
 
 
 def run(options: CheckOptions) -> Report:
-    catalogue = load_catalogue(options.policies).select(options.select, options.skip)
+    with timings.stage("catalogue"):
+        catalogue = load_catalogue(options.policies).select(options.select, options.skip)
     # Loading, evaluating and sorting allocate millions of objects (the inventory, the
     # findings), none in a cycle, that live until the report is written: the cyclic
     # collector stays paused throughout, and they are frozen out of its sight before
@@ -35,14 +36,15 @@ def _run(options: CheckOptions, catalogue: Catalogue) -> Report:
     as_of = parse_as_of(options.as_of or loaded.config.as_of or today())
     params = resolve_params(catalogue.params, loaded.config.params, options.params)
     if options.engine == "native":
-        findings = evaluate(
-            catalogue.rules,
-            loaded.inventory,
-            as_of=as_of,
-            params=params.values,
-            display_params=params.display,
-            jobs=options.jobs,
-        )
+        with timings.stage("evaluate"):
+            findings = evaluate(
+                catalogue.rules,
+                loaded.inventory,
+                as_of=as_of,
+                params=params.values,
+                display_params=params.display,
+                jobs=options.jobs,
+            )
     elif options.engine == "opa":
         from zenpolicy.engines import opa  # type: ignore[attr-defined,unused-ignore]
 
@@ -60,6 +62,8 @@ def _run(options: CheckOptions, catalogue: Catalogue) -> Report:
     else:
         raise UsageError(f"unknown engine {options.engine!r} (native or opa)")
     generated = options.extra.get("generated_at")
+    with timings.stage("sort"):
+        ordered = sort_findings(findings)
     return Report(
         tool_version=__version__,
         as_of=as_of.text,
@@ -68,7 +72,7 @@ def _run(options: CheckOptions, catalogue: Catalogue) -> Report:
         inputs=loaded.inputs,
         params=dict(params.display),
         rules=tuple(r.info() for r in catalogue.rules),
-        findings=sort_findings(findings),
+        findings=ordered,
         resources=len(loaded.inventory),
         generated_at=dt.datetime.now(dt.UTC).isoformat(timespec="seconds") if generated else None,
     )

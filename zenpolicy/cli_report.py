@@ -18,7 +18,7 @@ from typing import Any
 
 import click
 
-from zenpolicy import cache
+from zenpolicy import cache, timings
 from zenpolicy.api import CheckOptions, run_check
 from zenpolicy.errors import EXIT_FINDINGS, EXIT_OK, EXIT_TOOL
 from zenpolicy.formats import FORMATS, RenderOptions
@@ -98,7 +98,7 @@ def deliver(
     if key is not None and cache.check_key(options, render=render_key, inputs=report.inputs) != key:
         key = None  # an input changed during the run: its report belongs to no key
     recorder = cache.Recorder(key) if key is not None else None
-    with recorder or contextlib.nullcontext():
+    with recorder or contextlib.nullcontext(), timings.stage("report"):
         chunks = FORMATS[format_](report, render)
         if recorder is not None:
             chunks = recorder.tee(chunks)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
+from zenpolicy import timings
 from zenpolicy.errors import InputError
 from zenpolicy.gcpause import paused_gc
 from zenpolicy.inventory import fastload
@@ -43,15 +44,18 @@ def load_inventory(root: Path, *, jobs: int | None = None) -> LoadedInventory:
 
 
 def _load(root: Path, *, fast: bool, jobs: int | None) -> LoadedInventory:
-    config, problems = load_config(root)
-    documents, load_problems = load_documents(root, fast=fast, jobs=jobs)
+    with timings.stage("load"):
+        config, problems = load_config(root)
+        documents, load_problems = load_documents(root, fast=fast, jobs=jobs)
     problems += load_problems
     with paused_gc():
-        resources, shape_problems = collect_resources(documents)
-        problems += shape_problems
-        problems += schema_problems(resources)
-        anchor = config.location or Location(path=root.as_posix())
-        inventory, link_problems = link(resources, anchor)
+        with timings.stage("validate"):
+            resources, shape_problems = collect_resources(documents)
+            problems += shape_problems
+            problems += schema_problems(resources)
+        with timings.stage("build"):
+            anchor = config.location or Location(path=root.as_posix())
+            inventory, link_problems = link(resources, anchor)
         if load_problems:
             # A reference into a file that could not be read would be reported as
             # "not declared", sending the user after the wrong problem: leave those out

@@ -16,7 +16,7 @@ from typing import Any
 from cronsim import CronSim, CronSimError
 
 from zenpolicy.inventory.loader import Document
-from zenpolicy.inventory.model import Inventory, Resource
+from zenpolicy.inventory.model import Inventory, Resource, add_referrer, fast_location, new_resource
 from zenpolicy.inventory.schema import cron_paths, kind_schemas, reference_paths, validators
 from zenpolicy.model import Location, Problem
 
@@ -40,7 +40,7 @@ def collect_resources(documents: Iterable[Document]) -> tuple[list[Resource], li
     problems: list[Problem] = []
     seen: dict[str, Location] = {}
     for doc in documents:
-        value = doc.value
+        value, source_map = doc.value, doc.source_map
         if value is None:
             problems.append(
                 Problem(
@@ -81,7 +81,8 @@ def collect_resources(documents: Iterable[Document]) -> tuple[list[Resource], li
                 )
                 continue
             for name, attrs in named.items():
-                location = _loc(doc, (kind, name))
+                pos = source_map.get((kind, name))
+                location = _loc(doc, (kind, name)) if pos is None else fast_location(doc.path, pos[0], pos[1])
                 address = f"{kind}.{name}"
                 if not NAME_RE.match(name):
                     problems.append(
@@ -113,16 +114,7 @@ def collect_resources(documents: Iterable[Document]) -> tuple[list[Resource], li
                         )
                     )
                     continue
-                resources.append(
-                    Resource(
-                        kind=kind,
-                        name=name,
-                        attrs=attrs,
-                        location=location,
-                        file=doc.path,
-                        source_map=doc.source_map,
-                    )
-                )
+                resources.append(new_resource(kind, name, attrs, location, doc.path, source_map))
     return resources, problems
 
 
@@ -160,25 +152,46 @@ def link(resources: list[Resource], root: Location) -> tuple[Inventory, list[Pro
         inv.by_kind.setdefault(res.kind, []).append(res)
     problems: list[Problem] = []
     schemas = kind_schemas()
-    ref_specs = {kind: reference_paths(schema) for kind, schema in schemas.items()}
+    ref_specs = {
+        kind: [(path, allowed, is_list, ".".join(path)) for path, allowed, is_list in reference_paths(schema)]
+        for kind, schema in schemas.items()
+    }
     cron_specs = {kind: cron_paths(schema) for kind, schema in schemas.items()}
     cron_ok: dict[str, str | None] = {}
-    for res in inv.by_address.values():
-        for path, allowed, is_list in ref_specs[res.kind]:
-            value = _values_at(res.attrs, path)
+    by_address = inv.by_address
+    # Each reference attribute's reverse index, looked up once per kind, not per value.
+    reverse = {
+        kind: [inv.reverse_index(kind, spec[3]) for spec in specs]
+        for kind, specs in ref_specs.items()
+        if kind in inv.by_kind
+    }
+    for res in by_address.values():
+        attrs = res.attrs
+        for (path, allowed, is_list, via), reverse_index in zip(
+            ref_specs[res.kind], reverse[res.kind], strict=True
+        ):
+            # Most references are top-level attributes: one dict look-up.
+            value = attrs.get(path[0]) if len(path) == 1 else _values_at(attrs, path)
             if value is None:
                 continue
-            items = list(enumerate(value)) if is_list else [(None, value)]
-            via = ".".join(path)
-            for index, target in items:
-                at: tuple[str | int, ...] = path if index is None else (*path, index)
-                if not isinstance(target, str):
+            for index, target in enumerate(value if is_list else (value,)):
+                if type(target) is not str:
                     continue  # the schema has already said it must be a string
+                found = by_address.get(target)
+                if found is not None and found.kind in allowed:
+                    # The common case, decided at once (add_referrer, inlined: 200k calls).
+                    referring = reverse_index.get(target)
+                    if referring is None:
+                        reverse_index[target] = [res]
+                    elif referring[-1] is not res:
+                        referring.append(res)
+                    continue
                 problem, code = _check_reference(inv, res, via, target, allowed)
                 if problem is not None:
+                    at: tuple[str | int, ...] = (*path, index) if is_list else path
                     problems.append(Problem(location=res.attribute_location(at), message=problem, code=code))
                 else:
-                    inv.add_reference(res, via, target)
+                    add_referrer(reverse_index, res, target)
         for path in cron_specs[res.kind]:
             expr = _values_at(res.attrs, path)
             if not isinstance(expr, str):

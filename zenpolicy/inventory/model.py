@@ -52,12 +52,43 @@ _set_path, _set_line, _set_column = (Location.__dict__[name].__set__ for name in
 
 def _location(path: str, line: int, column: int) -> Location:
     """`Location(path=path, line=line, column=column)`, without the frozen dataclass's
-    per-field object.__setattr__ (a failing finding's location: 46k at 100k)."""
+    per-field object.__setattr__ (a failing finding's location: 46k at 100k; every
+    resource's own location)."""
     location: Location = object.__new__(Location)
     _set_path(location, path)
     _set_line(location, line)
     _set_column(location, column)
     return location
+
+
+fast_location = _location
+
+_resource_setters = tuple(
+    Resource.__dict__[name].__set__
+    for name in ("kind", "name", "attrs", "location", "file", "source_map", "address")
+)
+
+
+def new_resource(
+    kind: str,
+    name: str,
+    attrs: Mapping[str, Any],
+    location: Location,
+    file: str,
+    source_map: SourceMap | None,
+) -> Resource:
+    """`Resource(kind=kind, name=name, ...)`, every field given, without the frozen
+    dataclass's per-field object.__setattr__ (2 us a resource: 0.2 s at 100k)."""
+    resource: Resource = object.__new__(Resource)
+    set_kind, set_name, set_attrs, set_location, set_file, set_map, set_address = _resource_setters
+    set_kind(resource, kind)
+    set_name(resource, name)
+    set_attrs(resource, attrs)
+    set_location(resource, location)
+    set_file(resource, file)
+    set_map(resource, source_map)
+    set_address(resource, f"{kind}.{name}")
+    return resource
 
 
 @dataclass(slots=True)
@@ -84,10 +115,12 @@ class Inventory:
         return self._reverse.get((kind, via), {}).get(target, [])
 
     def add_reference(self, source: Resource, via: str, target: str) -> None:
-        index = self._reverse.setdefault((source.kind, via), {})
-        referring = index.setdefault(target, [])
-        if not referring or referring[-1] is not source:
-            referring.append(source)
+        add_referrer(self.reverse_index(source.kind, via), source, target)
+
+    def reverse_index(self, kind: str, via: str) -> dict[str, list[Resource]]:
+        """Target address -> resources of `kind` referencing it through `via` (for
+        building: `add_referrer` adds to it)."""
+        return self._reverse.setdefault((kind, via), {})
 
     def __len__(self) -> int:
         return len(self.by_address)
@@ -95,3 +128,13 @@ class Inventory:
     def resources(self) -> Iterable[Resource]:
         for kind in sorted(self.by_kind):
             yield from self.by_kind[kind]
+
+
+def add_referrer(index: dict[str, list[Resource]], source: Resource, target: str) -> None:
+    """Record in a `reverse_index` that `source` references `target` (once per source,
+    however many times it lists the target)."""
+    referring = index.get(target)
+    if referring is None:
+        index[target] = [source]
+    elif referring[-1] is not source:
+        referring.append(source)
