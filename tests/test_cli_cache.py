@@ -2,7 +2,7 @@
 stderr, exit code, output file), and anything that could change the result is a miss.
 
 Every test has an empty cache of its own (conftest.py). A run that must be a hit is made
-with `run_check` replaced by a failure (`_NO_RUN`): if it evaluated anything, it would
+with `run_check_rendered` replaced by a failure (`_NO_RUN`): if it evaluated anything, it would
 exit 99.
 """
 
@@ -19,9 +19,9 @@ from test_cli_check import ROOT, write_rule, zenpolicy
 _NO_RUN = (
     "import sys\n"
     "import zenpolicy.cli_report as delivery\n"
-    "def refuse(options):\n"
+    "def refuse(*args):\n"
     "    raise SystemExit(99)\n"
-    "delivery.run_check = refuse\n"
+    "delivery.run_check_rendered = refuse\n"
     "from zenpolicy.cli import main\n"
     "sys.argv = ['zenpolicy', *sys.argv[1:]]\n"
     "main()\n"

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -15,7 +16,14 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).parents[1]
-_CLEAN_ENV = ("NO_COLOR", "ZENPOLICY_DEBUG", "ZENPOLICY_OPA_TOKEN", "ZENPOLICY_OPA_URL")
+_CLEAN_ENV = (
+    "NO_COLOR",
+    "ZENPOLICY_DEBUG",
+    "ZENPOLICY_JOBS",
+    "ZENPOLICY_OPA_TOKEN",
+    "ZENPOLICY_OPA_URL",
+    "ZENPOLICY_TIMINGS",
+)
 
 
 def zenpolicy(*args: str | Path, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
@@ -233,3 +241,13 @@ def test_opa_token_is_never_echoed(tmp_path: Path) -> None:
     for proc in runs[:2]:
         assert proc.returncode == 3
         assert proc.stderr.startswith("zenpolicy: error: ") and proc.stderr.count("\n") == 1
+
+
+def test_timings_go_to_standard_error_and_change_nothing_else() -> None:
+    plain = zenpolicy("check", "inventory", "--no-cache")
+    timed = zenpolicy("check", "inventory", "--no-cache", env={"ZENPOLICY_TIMINGS": "1"})
+    assert (timed.returncode, timed.stdout) == (plain.returncode, plain.stdout) == (1, plain.stdout)
+    stages = [line.split()[2] for line in timed.stderr.splitlines()]
+    assert stages == ["catalogue", "load", "validate", "build", "evaluate", "sort", "report"]
+    for line in timed.stderr.splitlines():
+        assert re.fullmatch(r"zenpolicy: timing: [a-z+]+ \d+\.\d{3} s", line), line

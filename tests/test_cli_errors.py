@@ -19,10 +19,10 @@ PROBLEM = Problem(location=Location(path="inv/a.yaml", line=2, column=3), messag
 
 
 def invoke_with(monkeypatch: Any, exc: BaseException, *args: str) -> Any:
-    def raising(options: CheckOptions) -> Any:
+    def raising(options: CheckOptions, *rendering: Any) -> Any:
         raise exc
 
-    monkeypatch.setattr(cli_report, "run_check", raising)
+    monkeypatch.setattr(cli_report, "run_check_rendered", raising)
     monkeypatch.chdir(ROOT)
     return CliRunner().invoke(cli_module.cli, ["check", "inventory", *args])
 
@@ -85,11 +85,11 @@ def test_secret_is_scrubbed_from_error_lines(monkeypatch: Any) -> None:
 def test_opa_options_reach_the_api(monkeypatch: Any, tmp_path: Path) -> None:
     seen: list[CheckOptions] = []
 
-    def capture(options: CheckOptions) -> Any:
+    def capture(options: CheckOptions, *rendering: Any) -> Any:
         seen.append(options)
         raise EngineError("stop here")
 
-    monkeypatch.setattr(cli_report, "run_check", capture)
+    monkeypatch.setattr(cli_report, "run_check_rendered", capture)
     monkeypatch.chdir(ROOT)
     monkeypatch.setenv("ZENPOLICY_OPA_TOKEN", "from-env")
     ca = tmp_path / "ca.pem"
@@ -128,11 +128,11 @@ def test_opa_options_reach_the_api(monkeypatch: Any, tmp_path: Path) -> None:
 def test_native_engine_gets_no_opa_options(monkeypatch: Any) -> None:
     seen: list[CheckOptions] = []
 
-    def capture(options: CheckOptions) -> Any:
+    def capture(options: CheckOptions, *rendering: Any) -> Any:
         seen.append(options)
         raise EngineError("stop here")
 
-    monkeypatch.setattr(cli_report, "run_check", capture)
+    monkeypatch.setattr(cli_report, "run_check_rendered", capture)
     monkeypatch.setenv("ZENPOLICY_OPA_TOKEN", "from-env")  # set globally in CI: not an error
     monkeypatch.chdir(ROOT)
     CliRunner().invoke(cli_module.cli, ["check", "inventory"])

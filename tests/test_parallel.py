@@ -12,21 +12,23 @@ import os
 import signal
 import threading
 from pathlib import Path
-from typing import IO
+from typing import IO, Any
 
 import pytest
 from click.testing import CliRunner
 from engine_helpers import bench_generator
 
-from zenpolicy import parallel
+from zenpolicy import check, parallel, sharded
+from zenpolicy.api import CheckOptions, run_check
+from zenpolicy.check import run_rendered
 from zenpolicy.cli import cli
 from zenpolicy.engines import native, transfer
 from zenpolicy.errors import UsageError
-from zenpolicy.formats import RenderOptions, render
+from zenpolicy.formats import FORMATS, RenderOptions, render
 from zenpolicy.formats import json as json_format
 from zenpolicy.inventory import load_inventory
 from zenpolicy.inventory import loader as inventory_loader
-from zenpolicy.model import Check, Finding, Location, Report, Severity, Status, sort_findings
+from zenpolicy.model import Check, Finding, Location, Report, Severity, Status, Tally, sort_findings
 from zenpolicy.rules.loader import load_catalogue
 from zenpolicy.rules.params import resolve_params
 from zenpolicy.rules.timeutil import parse_as_of
@@ -283,3 +285,83 @@ def test_a_bad_jobs_variable_is_a_usage_error(estate: Path) -> None:
         result.output
         == "zenpolicy: error: ZENPOLICY_JOBS='many': expected a positive integer (1: no other process)\n"
     )
+
+
+# ---- the JSON report rendered where it is evaluated (zenpolicy/sharded.py) --------------
+
+
+def _rendered(root: Path, jobs: int) -> tuple[Tally, bytes]:
+    options = CheckOptions(path=root, as_of="2026-11-26", jobs=jobs)
+    _, tally, chunks = run_rendered(options, "json", RenderOptions(jobs=jobs))
+    return tally, b"".join(chunks)
+
+
+@pytest.mark.usefixtures("always_parallel")
+def test_sharded_json_report_is_the_report_of_all_findings(estate: Path) -> None:
+    report = run_check(CheckOptions(path=estate, as_of="2026-11-26", jobs=1))
+    expected = b"".join(FORMATS["json"](report, RenderOptions(jobs=1)))
+    assert (
+        sharded.shards(check._prepare(CheckOptions(path=estate, jobs=3)), "json", RenderOptions(jobs=3)) == 3
+    )
+    for jobs in (2, 3):
+        tally, data = _rendered(estate, jobs)
+        assert data == expected
+        assert tally == report.tally()
+    assert _rendered(estate, 1) == (report.tally(), expected)  # the usual path
+
+
+@pytest.mark.usefixtures("always_parallel")
+def test_rules_taken_by_a_process_that_dies_are_done_by_the_parent(
+    estate: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    _, expected = _rendered(estate, 1)
+    parent = os.getpid()
+    real = native.evaluate_rules
+
+    refills: list[list[int]] = []
+    real_refill = sharded._Queue.refill
+
+    def dies_on_its_first_rule(*args: Any) -> Any:
+        if os.getpid() != parent:
+            os.kill(os.getpid(), signal.SIGKILL)  # having taken a rule from the queue
+        return real(*args)
+
+    def refill(queue: sharded._Queue, indexes: list[int]) -> None:
+        refills.append(indexes)
+        real_refill(queue, indexes)
+
+    monkeypatch.setattr(native, "evaluate_rules", dies_on_its_first_rule)
+    monkeypatch.setattr(sharded._Queue, "refill", refill)
+    assert _rendered(estate, 2)[1] == expected
+    # The queue was filled, then refilled with the one rule the child took and lost
+    # (95 rules for two processes: the child takes one, in practice always).
+    assert len(refills) == 2
+    assert len(refills[1]) == 1
+
+
+def test_sharding_is_for_large_json_reports_of_the_native_engine(estate: Path) -> None:
+    prepared = check._prepare(CheckOptions(path=estate, jobs=2))
+    assert len(prepared.loaded.inventory) < native.PARALLEL_MIN_RESOURCES
+    assert sharded.shards(prepared, "json", RenderOptions(jobs=2)) == 1  # too small
+    native_min = native.PARALLEL_MIN_RESOURCES
+    try:
+        native.PARALLEL_MIN_RESOURCES = 0
+        assert sharded.shards(prepared, "json", RenderOptions(jobs=2)) == 2
+        assert sharded.shards(prepared, "text", RenderOptions(jobs=2)) == 1
+        assert sharded.shards(prepared, "json", RenderOptions(jobs=1)) == 1
+    finally:
+        native.PARALLEL_MIN_RESOURCES = native_min
+
+
+def test_rule_queue_hands_each_index_out_once() -> None:
+    queue = sharded._Queue([5, 3, 9])
+    try:
+        with parallel.Forked(lambda _, out: out.write(bytes(list(queue))), [0]) as forked:
+            mine = list(queue)
+            theirs = list(forked.result(0).read())
+        assert sorted(mine + theirs) == [3, 5, 9]
+        queue.refill([1])
+        assert list(queue) == [1]
+        assert list(queue) == []
+    finally:
+        queue.close()

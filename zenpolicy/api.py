@@ -6,11 +6,15 @@ directly.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from zenpolicy.model import Report
+from zenpolicy.model import Report, Tally
+
+if TYPE_CHECKING:
+    from zenpolicy.formats import RenderOptions
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -47,6 +51,21 @@ class CheckOptions:
     """Processes to share the work among (None: the default, see `zenpolicy.parallel`);
     the report is the same for any number."""
     extra: dict[str, Any] = field(default_factory=dict)
+
+
+def run_check_rendered(
+    options: CheckOptions, format_: str, render: RenderOptions
+) -> tuple[Report, Tally, Iterable[bytes]]:
+    """Validate the inventory, evaluate the catalogue, and render the report in
+    `format_`: the report (without its findings when they were rendered by the
+    processes that evaluated them), their tally, and the chunks, to be consumed once.
+    The bytes are those of `FORMATS[format_](run_check(options), render)`.
+
+    Raises as `run_check`.
+    """
+    from zenpolicy.check import run_rendered
+
+    return run_rendered(options, format_, render)
 
 
 def run_check(options: CheckOptions) -> Report:

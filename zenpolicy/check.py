@@ -1,78 +1,131 @@
-"""`check`: load the catalogue and the inventory, evaluate, and assemble the Report."""
+"""`check`: load the catalogue and the inventory, evaluate, and assemble the Report.
+
+Two ways out: `run` gives the whole `Report` (every finding, for the API and every
+format); `run_rendered` gives a format's bytes, and for a large JSON report has them
+rendered by the processes that evaluated the findings (zenpolicy/sharded.py), which
+never brings the findings together in one process. Both give the same bytes.
+"""
 
 from __future__ import annotations
 
 import datetime as dt
 import gc
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 
 from zenpolicy import __version__, timings
 from zenpolicy.api import CheckOptions
 from zenpolicy.engines.native import evaluate
 from zenpolicy.errors import UsageError
+from zenpolicy.formats import FORMATS, RenderOptions
 from zenpolicy.gcpause import paused_gc
-from zenpolicy.inventory import load_inventory
-from zenpolicy.model import Report, sort_findings
+from zenpolicy.inventory import LoadedInventory, load_inventory
+from zenpolicy.model import Finding, Report, Tally, sort_findings
 from zenpolicy.rules.loader import Catalogue, load_catalogue
-from zenpolicy.rules.params import resolve_params
-from zenpolicy.rules.timeutil import parse_as_of, today
+from zenpolicy.rules.params import ResolvedParams, resolve_params
+from zenpolicy.rules.timeutil import AsOf, parse_as_of, today
+
+
+@dataclass(frozen=True, slots=True)
+class Prepared:
+    """Everything evaluated against: the rules, the inventory, the date, the parameters."""
+
+    options: CheckOptions
+    catalogue: Catalogue
+    loaded: LoadedInventory
+    as_of: AsOf
+    params: ResolvedParams
+
+    def report(self, findings: Sequence[Finding]) -> Report:
+        """The report of these (sorted) findings."""
+        generated = self.options.extra.get("generated_at")
+        return Report(
+            tool_version=__version__,
+            as_of=self.as_of.text,
+            engine=self.options.engine,
+            inventory=self.options.path.as_posix(),
+            inputs=self.loaded.inputs,
+            params=dict(self.params.display),
+            rules=tuple(r.info() for r in self.catalogue.rules),
+            findings=tuple(findings),
+            resources=len(self.loaded.inventory),
+            generated_at=dt.datetime.now(dt.UTC).isoformat(timespec="seconds") if generated else None,
+        )
+
+
+# Loading, evaluating and sorting allocate millions of objects (the inventory, the
+# findings), none in a cycle, that live until the report is written: the cyclic
+# collector stays paused throughout, and they are frozen out of its sight before it
+# resumes, or its first collection after each stage walks them all (0.1 s each at 100k
+# resources, and again at every later full collection).
 
 
 def run(options: CheckOptions) -> Report:
-    with timings.stage("catalogue"):
-        catalogue = load_catalogue(options.policies).select(options.select, options.skip)
-    # Loading, evaluating and sorting allocate millions of objects (the inventory, the
-    # findings), none in a cycle, that live until the report is written: the cyclic
-    # collector stays paused throughout, and they are frozen out of its sight before
-    # it resumes, or its first collection after each stage walks them all (0.1 s each
-    # at 100k resources, and again at every later full collection).
     with paused_gc():
-        report = _run(options, catalogue)
+        report = _finish(_prepare(options))
         gc.freeze()
     return report
 
 
-def _run(options: CheckOptions, catalogue: Catalogue) -> Report:
+def run_rendered(
+    options: CheckOptions, format_: str, render: RenderOptions
+) -> tuple[Report, Tally, Iterable[bytes]]:
+    """The run's report (without its findings when they were rendered elsewhere), their
+    tally, and the report in `format_`, as chunks to be consumed once."""
+    from zenpolicy import sharded
+
+    chunks: Iterable[bytes]
+    with paused_gc():
+        prepared = _prepare(options)
+        shards = sharded.shards(prepared, format_, render)
+        if shards > 1:
+            head, tally, chunks = sharded.json_report(prepared, shards)
+        else:
+            head = _finish(prepared)
+            tally, chunks = head.tally(), FORMATS[format_](head, render)
+        gc.freeze()
+    return head, tally, chunks
+
+
+def _prepare(options: CheckOptions) -> Prepared:
+    with timings.stage("catalogue"):
+        catalogue = load_catalogue(options.policies).select(options.select, options.skip)
+    if options.engine not in ("native", "opa"):
+        raise UsageError(f"unknown engine {options.engine!r} (native or opa)")
+    if options.engine == "opa" and options.opa is None:
+        raise UsageError("--engine opa needs --opa-url")
     loaded = load_inventory(options.path, jobs=options.jobs)
     as_of = parse_as_of(options.as_of or loaded.config.as_of or today())
     params = resolve_params(catalogue.params, loaded.config.params, options.params)
+    return Prepared(options, catalogue, loaded, as_of, params)
+
+
+def _finish(prepared: Prepared) -> Report:
+    options, catalogue, inventory = prepared.options, prepared.catalogue, prepared.loaded.inventory
+    params = prepared.params
     if options.engine == "native":
         with timings.stage("evaluate"):
             findings = evaluate(
                 catalogue.rules,
-                loaded.inventory,
-                as_of=as_of,
+                inventory,
+                as_of=prepared.as_of,
                 params=params.values,
                 display_params=params.display,
                 jobs=options.jobs,
             )
-    elif options.engine == "opa":
+    else:
         from zenpolicy.engines import opa  # type: ignore[attr-defined,unused-ignore]
 
-        if options.opa is None:
-            raise UsageError("--engine opa needs --opa-url")
+        assert options.opa is not None  # checked by _prepare
         findings = opa.evaluate(
             catalogue.rules,
-            loaded.inventory,
-            as_of=as_of,
+            inventory,
+            as_of=prepared.as_of,
             params=params.values,
             display_params=params.display,
             options=options.opa,
             rego_modules=options.rego_modules,
         )
-    else:
-        raise UsageError(f"unknown engine {options.engine!r} (native or opa)")
-    generated = options.extra.get("generated_at")
     with timings.stage("sort"):
         ordered = sort_findings(findings)
-    return Report(
-        tool_version=__version__,
-        as_of=as_of.text,
-        engine=options.engine,
-        inventory=options.path.as_posix(),
-        inputs=loaded.inputs,
-        params=dict(params.display),
-        rules=tuple(r.info() for r in catalogue.rules),
-        findings=ordered,
-        resources=len(loaded.inventory),
-        generated_at=dt.datetime.now(dt.UTC).isoformat(timespec="seconds") if generated else None,
-    )
+    return prepared.report(ordered)

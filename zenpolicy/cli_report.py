@@ -12,29 +12,29 @@ from __future__ import annotations
 
 import codecs
 import contextlib
-from operator import attrgetter
 from pathlib import Path
 from typing import Any
 
 import click
 
 from zenpolicy import cache, timings
-from zenpolicy.api import CheckOptions, run_check
+from zenpolicy.api import CheckOptions, run_check_rendered
 from zenpolicy.errors import EXIT_FINDINGS, EXIT_OK, EXIT_TOOL
-from zenpolicy.formats import FORMATS, RenderOptions
+from zenpolicy.formats import RenderOptions
 from zenpolicy.formats.text import summary_line
-from zenpolicy.model import Report, Severity, Status
+from zenpolicy.model import Report, Severity, Tally
 from zenpolicy.output import write_atomic_chunks
 
 
-def outcome(report: Report) -> dict[str, Any]:
-    """What the exit code and the `--output` summary need: stored beside a cached output."""
-    kinds = set(map(attrgetter("status", "severity"), report.findings))  # a C loop over 350k
-    worst = max((severity for status, severity in kinds if status is Status.FAIL), default=None)
+def outcome(report: Report, tally: Tally | None = None) -> dict[str, Any]:
+    """What the exit code and the `--output` summary need: stored beside a cached output.
+    `tally`: the report's findings' (`report.tally()`), when the caller has it."""
+    tally = report.tally() if tally is None else tally
+    worst = tally.worst_failure
     return {
-        "errors": any(status is Status.ERROR for status, _ in kinds),
+        "errors": tally.errors,
         "worst_failure": None if worst is None else str(worst),
-        "summary": summary_line(report),
+        "summary": summary_line(report, tally),
     }
 
 
@@ -93,13 +93,12 @@ def deliver(
         meta = _replay(key, output, render.color)
         if meta is not None:
             return meta
-    report = run_check(options)
-    facts = outcome(report)
+    report, tally, chunks = run_check_rendered(options, format_, render)
+    facts = outcome(report, tally)
     if key is not None and cache.check_key(options, render=render_key, inputs=report.inputs) != key:
         key = None  # an input changed during the run: its report belongs to no key
     recorder = cache.Recorder(key) if key is not None else None
     with recorder or contextlib.nullcontext(), timings.stage("report"):
-        chunks = FORMATS[format_](report, render)
         if recorder is not None:
             chunks = recorder.tee(chunks)
         if output is not None:

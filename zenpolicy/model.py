@@ -10,6 +10,7 @@ import enum
 import hashlib
 import json
 from collections import Counter
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from operator import attrgetter
 from typing import Any
@@ -191,8 +192,45 @@ class Report:
     """The one non-deterministic field, marked as such in every format; None omits it."""
 
     def counts(self) -> dict[str, int]:
-        tally = Counter(map(attrgetter("status"), self.findings))  # C loops: 350k findings at 100k
-        return {str(s): tally[s] for s in Status}
+        return Tally.of(self.findings).counts
+
+    def tally(self) -> Tally:
+        return Tally.of(self.findings)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Tally:
+    """What the summary line and the exit code need of a run's findings, without the
+    findings: a report rendered where it was evaluated (zenpolicy/sharded.py) brings
+    back one per process, merged here."""
+
+    counts: dict[str, int]
+    """Findings by status (every status, zeros included)."""
+    worst_failure: Severity | None
+    errors: bool
+    subjects: frozenset[str]
+    """The addresses findings are about (`inventory` included)."""
+
+    @classmethod
+    def of(cls, findings: Iterable[Finding]) -> Tally:
+        findings = findings if isinstance(findings, list | tuple) else list(findings)
+        by_status = Counter(map(attrgetter("status"), findings))  # C loops: 350k findings at 100k
+        kinds = set(map(attrgetter("status", "severity"), findings))
+        return cls(
+            counts={str(s): by_status[s] for s in Status},
+            worst_failure=max((sev for status, sev in kinds if status is Status.FAIL), default=None),
+            errors=any(status is Status.ERROR for status, _ in kinds),
+            subjects=frozenset(map(attrgetter("address"), findings)),
+        )
+
+    def merge(self, other: Tally) -> Tally:
+        worst = [s for s in (self.worst_failure, other.worst_failure) if s is not None]
+        return Tally(
+            counts={name: n + other.counts.get(name, 0) for name, n in self.counts.items()},
+            worst_failure=max(worst, default=None),
+            errors=self.errors or other.errors,
+            subjects=self.subjects | other.subjects,
+        )
 
 
 _STATUS_ORDER = {Status.ERROR: 0, Status.FAIL: 1, Status.PASS: 2, Status.NOT_APPLICABLE: 3}
@@ -201,6 +239,12 @@ _STATUS_ORDER = {Status.ERROR: 0, Status.FAIL: 1, Status.PASS: 2, Status.NOT_APP
 def sort_findings(findings: list[Finding]) -> tuple[Finding, ...]:
     """The one ordering every report uses, so outputs are byte-identical across runs."""
     return tuple(sorted(findings, key=lambda f: (_STATUS_ORDER[f.status], -f.severity, f.rule_id, f.address)))
+
+
+def block_key(finding: Finding) -> tuple[int, int, str]:
+    """`sort_findings`' order without the address: the same for all of one rule's
+    findings of one status, which are consecutive in a sorted report."""
+    return (_STATUS_ORDER[finding.status], -finding.severity, finding.rule_id)
 
 
 def canonical_json(value: Any) -> str:

@@ -163,6 +163,10 @@ class Forked(Generic[S]):
         return self
 
     def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def close(self) -> None:
+        """Kill the children still running, and close every file."""
         for index, pid in enumerate(self._pids):
             if pid is not None:
                 with contextlib.suppress(OSError):

@@ -165,7 +165,7 @@ class NativeEngine:
         # the cyclic collector would walk them again and again for nothing.
         with paused_gc():
             if jobs == 1:
-                return _evaluate_rules(rules, env, shown)
+                return evaluate_rules(rules, env, shown)
             return _evaluate_sharded(rules, env, shown, jobs)
 
 
@@ -173,7 +173,8 @@ PARALLEL_MIN_RESOURCES = 20_000
 """Below this many resources, evaluating in several processes saves less than it costs."""
 
 
-def _evaluate_rules(rules: Sequence[Rule], env: Env, shown: Mapping[str, Any]) -> list[Finding]:
+def evaluate_rules(rules: Sequence[Rule], env: Env, shown: Mapping[str, Any]) -> list[Finding]:
+    """Every finding of `rules`, in this process (unsorted)."""
     findings: list[Finding] = []
     for rule in rules:
         _evaluate_rule(compile_rule(rule, env, shown), env, findings)
@@ -195,13 +196,13 @@ def _evaluate_sharded(rules: Sequence[Rule], env: Env, shown: Mapping[str, Any],
         # A value marshal cannot write (none of the inventory's or the built-in
         # rules'): nothing is written, and the parent evaluates the group itself.
         with contextlib.suppress(ValueError):
-            out.write(transfer.dumps(_evaluate_rules(group, env, shown), group, inventory))
+            out.write(transfer.dumps(evaluate_rules(group, env, shown), group, inventory))
 
     with parallel.Forked(work, groups[1:]) as forked:
-        findings = _evaluate_rules(groups[0], env, shown)
+        findings = evaluate_rules(groups[0], env, shown)
         for index, group in enumerate(groups[1:]):
             data = forked.result(index).read()
-            findings += transfer.loads(data, group, inventory) if data else _evaluate_rules(group, env, shown)
+            findings += transfer.loads(data, group, inventory) if data else evaluate_rules(group, env, shown)
     return findings
 
 

@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import contextlib
 import json
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from typing import IO, TYPE_CHECKING, Any
 
 import orjson
@@ -64,8 +64,11 @@ def rule_to_dict(rule: RuleInfo) -> dict[str, Any]:
     }
 
 
-def report_to_dict(report: Report, *, findings: bool = True) -> dict[str, Any]:
-    """The whole report as JSON values (`findings=False`: with an empty findings list)."""
+def report_to_dict(
+    report: Report, *, findings: bool = True, counts: dict[str, int] | None = None
+) -> dict[str, Any]:
+    """The whole report as JSON values (`findings=False`: with an empty findings list;
+    `counts`: the findings' counts, when they are not in `report`)."""
     out: dict[str, Any] = {
         "report_version": REPORT_VERSION,
         "tool_version": report.tool_version,
@@ -77,7 +80,7 @@ def report_to_dict(report: Report, *, findings: bool = True) -> dict[str, Any]:
         "params": dict(report.params),
         "rules": [rule_to_dict(r) for r in report.rules],
         "findings": [f.to_dict() for f in report.findings] if findings else [],
-        "counts": report.counts(),
+        "counts": report.counts() if counts is None else counts,
     }
     if report.generated_at is not None:
         out["generated_at"] = report.generated_at
@@ -168,15 +171,10 @@ def stream(report: Report, options: RenderOptions) -> Iterator[bytes]:
     With `options.jobs`, forked processes render runs of findings meanwhile
     (`zenpolicy.parallel`); verbosity is a text-format concern (JSON has every finding).
     """
-    head = _encode(report_to_dict(report, findings=False)) + b"\n"
-    if not report.findings:
-        yield head
-        return
-    before, found, after = head.partition(_FINDINGS_KEY)
-    if not found:
-        raise AssertionError("no findings key in the report's head")
-    yield before + b'\n  "findings": [\n'
     findings = report.findings
+    if not findings:
+        yield _encode(report_to_dict(report, findings=False)) + b"\n"
+        return
     starts = range(0, len(findings), CHUNK)
     jobs = parallel.effective_jobs(options.jobs) if len(findings) >= PARALLEL_MIN_FINDINGS else 1
     # Runs of whole chunks: a finding renders the same in any chunk, so the joined
@@ -193,8 +191,27 @@ def stream(report: Report, options: RenderOptions) -> Iterator[bytes]:
         for data in items(run):
             out.write(data)
 
-    yield from parallel.in_order(work, runs, items)
+    yield from framed(report, None, parallel.in_order(work, runs, items))
+
+
+def framed(report: Report, counts: dict[str, int] | None, items: Iterable[bytes]) -> Iterator[bytes]:
+    """The report around its findings' `items` (at least one, as `_findings` renders
+    them, `,\\n` between): the head (`counts` given, or the report's), then the items."""
+    head = _encode(report_to_dict(report, findings=False, counts=counts)) + b"\n"
+    before, found, after = head.partition(_FINDINGS_KEY)
+    if not found:
+        raise AssertionError("no findings key in the report's head")
+    yield before + b'\n  "findings": [\n'
+    yield from items
     yield b"\n  ]" + after
+
+
+def render_items(findings: Sequence[Finding]) -> Iterator[bytes]:
+    """`findings` as items of the report's `findings` array, `,\\n` between them."""
+    for start in range(0, len(findings), CHUNK):
+        if start:
+            yield b",\n"
+        yield _findings(findings[start : start + CHUNK])
 
 
 def render(report: Report, options: RenderOptions) -> str:

@@ -10,12 +10,11 @@ parameters, so a pasted output is reproducible.
 from __future__ import annotations
 
 from collections.abc import Iterator
-from operator import attrgetter
 from typing import TYPE_CHECKING, Any
 
 import click
 
-from zenpolicy.model import Finding, Report, Severity, Status
+from zenpolicy.model import Finding, Report, Severity, Status, Tally
 
 if TYPE_CHECKING:
     from zenpolicy.formats import RenderOptions
@@ -114,9 +113,11 @@ def _verbose(report: Report, style: _Styler) -> list[str]:
     return lines
 
 
-def summary_line(report: Report) -> str:
-    counts = report.counts()
-    checked = len(set(map(attrgetter("address"), report.findings)) - {"inventory"})
+def summary_line(report: Report, tally: Tally | None = None) -> str:
+    """`tally`: the report's findings' (`report.tally()`), when the caller has it."""
+    tally = report.tally() if tally is None else tally
+    counts = tally.counts
+    checked = len(tally.subjects - {"inventory"})
     return (
         f"{counts['fail']} failing, {_n(counts['error'], 'error')}, {counts['pass']} passing, "
         f"{counts['not_applicable']} not applicable; {_n(len(report.rules), 'rule')}, "
@@ -145,8 +146,9 @@ def render(report: Report, options: RenderOptions) -> str:
     lines = _actionable(report, style)
     if options.verbose:
         lines += _verbose(report, style)
-    counts = report.counts()
-    summary = summary_line(report)
+    tally = report.tally()
+    counts = tally.counts
+    summary = summary_line(report, tally)
     if counts["error"]:
         summary = style(summary, fg="magenta", bold=True)
     elif counts["fail"]:

@@ -1,0 +1,202 @@
+"""A large JSON report, rendered by the processes that evaluate its findings.
+
+The findings of a JSON report are sorted by status, severity, rule, then address
+(`model.sort_findings`), so they form one block per (status, severity, rule): all of
+one rule's findings of one status. With the rules shared among processes
+(`zenpolicy.parallel`), each process evaluates its rules, sorts its findings, renders
+each of its blocks, and writes the bytes with an index and the findings' `Tally`. The
+parent renders the head from the merged tallies, then copies the blocks in the global
+order. No process ever holds all the findings, and none is sent to another: the only
+costs added to the serial run are forking and copying bytes (at 100k resources, the
+transfer of findings that `--jobs` otherwise does cost more than evaluating them).
+
+The bytes are `formats.json.stream`'s for the same report, whatever the number of
+processes (tests compare); a process that fails has its rules done again by the parent
+(`parallel.Forked`).
+"""
+
+from __future__ import annotations
+
+import io
+import marshal
+import os
+from collections.abc import Iterator
+from itertools import groupby
+from typing import IO, TYPE_CHECKING
+
+from zenpolicy import parallel, timings
+from zenpolicy.engines import native
+from zenpolicy.engines.compile import Env
+from zenpolicy.formats import RenderOptions
+from zenpolicy.formats import json as json_format
+from zenpolicy.model import Finding, Report, Severity, Tally, block_key, sort_findings
+from zenpolicy.rules.model import INVENTORY
+
+if TYPE_CHECKING:
+    from zenpolicy.check import Prepared
+
+_TRAILER_LENGTH = 8
+_PIECE = 1 << 20
+"""Bytes copied at a time from a process's file to the report."""
+
+MAX_RULES = 16_384
+"""The rule queue holds two bytes per rule in a pipe, filled before anyone reads it:
+32 KiB at most, within the 64 KiB a Linux pipe holds."""
+
+Block = tuple[tuple[int, int, str], int, int]
+"""(sort key of its findings' status, severity and rule; offset; length) in a file."""
+
+
+def shards(prepared: Prepared, format_: str, render: RenderOptions) -> int:
+    """How many processes render this run's report: 1 (the usual path) unless it is a
+    large JSON report of the native engine and several jobs may run."""
+    if format_ != "json" or prepared.options.engine != "native":
+        return 1
+    if len(prepared.loaded.inventory) < native.PARALLEL_MIN_RESOURCES:
+        return 1
+    if len(prepared.catalogue.rules) > MAX_RULES:
+        return 1
+    jobs = render.jobs if render.jobs is not None else prepared.options.jobs
+    return min(parallel.effective_jobs(jobs), len(prepared.catalogue.rules))
+
+
+def json_report(prepared: Prepared, count: int) -> tuple[Report, Tally, Iterator[bytes]]:
+    """The report without its findings, their tally, and the JSON report's bytes
+    (consumed once), evaluated and rendered by `count` processes."""
+    inventory, params = prepared.loaded.inventory, prepared.params
+    env = Env(inventory=inventory, as_of=prepared.as_of, params=params.values)
+    rules = prepared.catalogue.rules
+    # Rules are handed out one at a time to whichever process is free, the largest
+    # first: the cost of a rule per resource varies tenfold, so a split made in
+    # advance leaves one process working long after the other.
+    size = [1 if rule.resource == INVENTORY else len(inventory.kind(rule.resource)) for rule in rules]
+    queue = _Queue(sorted(range(len(rules)), key=lambda i: (-size[i], i)))
+
+    def work(_: int, out: IO[bytes]) -> None:
+        blocks: list[Block] = []
+        done: list[Finding] = []
+        offset = 0
+        for index in queue:
+            findings = sort_findings(native.evaluate_rules([rules[index]], env, params.display))
+            for key, run in groupby(findings, key=block_key):
+                data = b"".join(json_format.render_items(list(run)))
+                out.write(data)
+                blocks.append((key, offset, len(data)))
+                offset += len(data)
+            done += findings
+        trailer = marshal.dumps((blocks, _plain_tally(Tally.of(done))))
+        out.write(trailer)
+        out.write(len(trailer).to_bytes(_TRAILER_LENGTH, "little"))
+
+    with timings.stage("evaluate+render"):
+        forked = parallel.Forked(work, range(1, count))
+        try:
+            files: list[IO[bytes]] = [io.BytesIO()]
+            work(0, files[0])
+            files += [forked.result(i) for i in range(count - 1)]
+            indexes = [_read_trailer(f) for f in files]
+            # A process that failed took rules from the queue and wrote nothing: every
+            # rule has at least one finding (not_applicable at least), so the rules
+            # without a block are its; they are done here.
+            covered = {key[2] for blocks, _ in indexes for key, _, _ in blocks}
+            missing = [i for i, rule in enumerate(rules) if rule.id not in covered]
+            if missing:
+                files.append(io.BytesIO())
+                queue.refill(missing)
+                work(0, files[-1])
+                indexes.append(_read_trailer(files[-1]))
+        except BaseException:
+            forked.close()
+            raise
+        finally:
+            queue.close()
+    tally = indexes[0][1]
+    for _, more in indexes[1:]:
+        tally = tally.merge(more)
+    order = sorted(
+        (key, n, offset, length) for n, (blocks, _) in enumerate(indexes) for key, offset, length in blocks
+    )
+    head = prepared.report(())
+    return head, tally, _chunks(head, tally, files, order, forked)
+
+
+class _Queue:
+    """Rule indexes that processes take one at a time: a pipe holding two bytes per
+    index, filled before the fork and closed for writing, so that a read gets one
+    whole index (reads of up to PIPE_BUF bytes are atomic) or the end."""
+
+    def __init__(self, indexes: list[int]) -> None:
+        self._read = -1
+        self.refill(indexes)
+
+    def refill(self, indexes: list[int]) -> None:
+        self.close()
+        if len(indexes) > MAX_RULES:
+            raise ValueError("too many rules for one queue")
+        data = b"".join(i.to_bytes(2, "little") for i in indexes)
+        self._read, write = os.pipe()
+        with os.fdopen(write, "wb") as pipe:
+            pipe.write(data)
+
+    def __iter__(self) -> Iterator[int]:
+        while len(data := os.read(self._read, 2)) == 2:
+            yield int.from_bytes(data, "little")
+
+    def close(self) -> None:
+        if self._read >= 0:
+            os.close(self._read)
+            self._read = -1
+
+
+def _chunks(
+    head: Report,
+    tally: Tally,
+    files: list[IO[bytes]],
+    order: list[tuple[tuple[int, int, str], int, int, int]],
+    forked: parallel.Forked[int],
+) -> Iterator[bytes]:
+    with forked:
+        if not order:
+            yield from json_format.stream(head, RenderOptions())
+            return
+        yield from json_format.framed(head, tally.counts, _items(files, order))
+
+
+def _items(
+    files: list[IO[bytes]], order: list[tuple[tuple[int, int, str], int, int, int]]
+) -> Iterator[bytes]:
+    for index, (_, n, offset, length) in enumerate(order):
+        if index:
+            yield b",\n"
+        source = files[n]
+        source.seek(offset)
+        while length > 0:
+            data = source.read(min(length, _PIECE))
+            if not data:
+                raise AssertionError("a process's report file is shorter than its index says")
+            length -= len(data)
+            yield data
+
+
+def _read_trailer(source: IO[bytes]) -> tuple[list[Block], Tally]:
+    source.seek(-_TRAILER_LENGTH, io.SEEK_END)
+    length = int.from_bytes(source.read(_TRAILER_LENGTH), "little")
+    source.seek(-_TRAILER_LENGTH - length, io.SEEK_END)
+    # Our own child's bytes, from a file with no name that only this process tree holds.
+    blocks, plain = marshal.loads(source.read(length))  # noqa: S302
+    return [(tuple(key), offset, size) for key, offset, size in blocks], _tally_from(plain)
+
+
+def _plain_tally(tally: Tally) -> tuple[dict[str, int], int | None, bool, list[str]]:
+    worst = None if tally.worst_failure is None else int(tally.worst_failure)
+    return tally.counts, worst, tally.errors, sorted(tally.subjects)
+
+
+def _tally_from(plain: tuple[dict[str, int], int | None, bool, list[str]]) -> Tally:
+    counts, worst, errors, subjects = plain
+    return Tally(
+        counts=counts,
+        worst_failure=None if worst is None else Severity(worst),
+        errors=errors,
+        subjects=frozenset(subjects),
+    )
