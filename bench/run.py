@@ -5,12 +5,13 @@
 For each size, every run is a fresh child process (cold: no zenpolicy cache, new
 interpreter; the OS page cache is warm, as it is for a user who just saved a file):
 
-* stages: load (read + parse), validate (file shapes + JSON Schema), build (index,
-  references, cron), evaluate (the whole built-in catalogue), report (sort, render
-  JSON, write), timed inside one child that runs them as `check` does;
-* check: `python -m zenpolicy check DIR --format json --output F`, timed from outside,
-  with the child's peak memory (`wait4` rusage, so each run's own maxrss);
-* rerun: the same command again with nothing changed (the result cache, when present);
+* check: `python -m zenpolicy check DIR --format json --output F --no-cache`, timed
+  from outside, once with `--jobs 1` (one process) and once with the default number of
+  jobs, with each run's peak memory (the process's own, and its largest forked child's);
+* stages: the same runs' own stage timings (`ZENPOLICY_TIMINGS=1`, printed by zenpolicy
+  itself: catalogue, load, validate, build, evaluate, sort, report; with several jobs a
+  large JSON report is evaluated and rendered in one stage, `evaluate+render`);
+* rerun: the same command again with nothing changed (the result cache);
 * parse floor: yaml-rs alone on the same files (no checks, no positions);
 * Checkov (at 10k, `--checkov`): the same rules written as Checkov custom checks
   (bench/checkov/), against `check --select` of those rules.
@@ -53,66 +54,6 @@ CHECKOV_IDS = ",".join("CKV_ZP_" + rule.replace("-", "_") for rule in CHECKOV_RU
 # ---- inside a child process ---------------------------------------------------------------
 
 
-def child_stages(root: Path, output: Path) -> dict[str, float]:
-    """Run `check`'s stages one by one, as zenpolicy.check.run does, timing each."""
-    start = time.perf_counter()
-    from zenpolicy import __version__
-    from zenpolicy.engines.native import evaluate
-    from zenpolicy.formats import FORMATS, RenderOptions
-    from zenpolicy.inventory import fastload
-    from zenpolicy.inventory.build import collect_resources, link, schema_problems
-    from zenpolicy.inventory.config import load_config
-    from zenpolicy.inventory.loader import load_documents, paused_gc
-    from zenpolicy.model import Location, Report, sort_findings
-    from zenpolicy.output import write_atomic_chunks
-    from zenpolicy.rules.loader import load_catalogue
-    from zenpolicy.rules.params import resolve_params
-    from zenpolicy.rules.timeutil import parse_as_of
-
-    times: dict[str, float] = {}
-    mark = time.perf_counter()
-    times["startup"] = mark - start
-
-    def lap(name: str) -> None:
-        nonlocal mark
-        now = time.perf_counter()
-        times[name] = now - mark
-        mark = now
-
-    config, problems = load_config(root)
-    documents, load_problems = load_documents(root, fast=fastload.enabled())
-    lap("load")
-    with paused_gc():
-        resources, shape_problems = collect_resources(documents)
-        schema = schema_problems(resources)
-        lap("validate")
-        inventory, link_problems = link(resources, config.location or Location(path=root.as_posix()))
-        lap("build")
-        if problems or load_problems or shape_problems or schema or link_problems:
-            raise SystemExit(f"{root}: the generated estate is invalid")
-        catalogue = load_catalogue(())
-        as_of = parse_as_of(config.as_of or "2026-11-26")
-        params = resolve_params(catalogue.params, config.params, {})
-        findings = evaluate(
-            catalogue.rules, inventory, as_of=as_of, params=params.values, display_params=params.display
-        )
-        lap("evaluate")
-        report = Report(
-            tool_version=__version__,
-            as_of=as_of.text,
-            engine="native",
-            inventory=root.as_posix(),
-            inputs=(),
-            params=dict(params.display),
-            rules=tuple(r.info() for r in catalogue.rules),
-            findings=sort_findings(findings),
-        )
-        write_atomic_chunks(output, FORMATS["json"](report, RenderOptions()))
-        lap("report")
-    times["findings"] = len(findings)
-    return times
-
-
 def child_cache_hit(root: Path, output: Path) -> dict[str, float]:
     """What `check --output F` costs when its result is cached, without the command
     line's own imports: what `check` does (zenpolicy.cli_report.deliver: the key, hashing
@@ -124,13 +65,13 @@ def child_cache_hit(root: Path, output: Path) -> dict[str, float]:
     from zenpolicy.formats import RenderOptions
 
     ran = []
-    run_check = cli_report.run_check
+    run_check = cli_report.run_check_rendered
 
-    def counted(options: CheckOptions) -> Any:
+    def counted(options: CheckOptions, *rendering: Any) -> Any:
         ran.append(options)
-        return run_check(options)
+        return run_check(options, *rendering)
 
-    cli_report.run_check = counted
+    cli_report.run_check_rendered = counted
     cli_report.deliver(CheckOptions(path=root), format_="json", render=RenderOptions(), output=output)
     return {"hit": time.perf_counter() - start, "was_hit": not ran}
 
@@ -154,8 +95,9 @@ def child_parse_floor(root: Path) -> dict[str, float]:
 # ---- from the parent ------------------------------------------------------------------------
 
 
-def run_child(argv: list[str], env: dict[str, str] | None = None) -> tuple[float, int, str]:
-    """Run a command; return (wall seconds, peak RSS in MB, stdout). Raises on failure."""
+def run_child(argv: list[str], env: dict[str, str] | None = None) -> tuple[float, dict[str, int], str, str]:
+    """Run a command; return (wall seconds, peak RSS in MB {"self", "children"}, stdout,
+    stderr). Raises on failure."""
     start = time.perf_counter()
     with subprocess.Popen(
         argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env, cwd=REPO
@@ -164,19 +106,31 @@ def run_child(argv: list[str], env: dict[str, str] | None = None) -> tuple[float
     wall = time.perf_counter() - start
     if proc.returncode not in (0, 1):  # 1 = failing findings, expected here
         raise RuntimeError(f"{argv} exited {proc.returncode}: {err[-2000:]}")
-    peak = 0
+    peak = {"self": 0, "children": 0}
     for line in err.splitlines():
         if line.startswith("BENCH_MAXRSS_KB="):
-            peak = int(line.split("=", 1)[1]) // 1024
-    return wall, peak, out
+            mine, children = line.split("=", 1)[1].split(",")
+            peak = {"self": int(mine) // 1024, "children": int(children) // 1024}
+    return wall, peak, out, err
 
 
-# Runs a module (or this file's child modes) and reports the process's peak RSS on
-# stderr at exit, so that each run's memory is its own.
+def stage_times(stderr: str) -> dict[str, float]:
+    """The stage timings zenpolicy printed (`zenpolicy: timing: load 0.412 s`)."""
+    times: dict[str, float] = {}
+    for line in stderr.splitlines():
+        if line.startswith("zenpolicy: timing: "):
+            name, value, _ = line.removeprefix("zenpolicy: timing: ").split()
+            times[name] = times.get(name, 0.0) + float(value)
+    return times
+
+
+# Runs a module (or this file's child modes) and reports the process's peak RSS, and
+# that of its largest child (forked workers), on stderr at exit: each run's own.
 _WRAP = (
     "import atexit, resource, runpy, sys\n"
-    "atexit.register(lambda: print('BENCH_MAXRSS_KB=%d' % "
-    "resource.getrusage(resource.RUSAGE_SELF).ru_maxrss, file=sys.stderr))\n"
+    "atexit.register(lambda: print('BENCH_MAXRSS_KB=%d,%d' % ("
+    "resource.getrusage(resource.RUSAGE_SELF).ru_maxrss, "
+    "resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss), file=sys.stderr))\n"
     "target = sys.argv[1]\n"
     "sys.argv = sys.argv[1:]\n"
     "runpy.run_module(target, run_name='__main__', alter_sys=True) if not target.endswith('.py') "
@@ -259,31 +213,34 @@ def bench_size(size: int, runs: int, with_checkov: bool, tmp: Path) -> dict[str,
         results.setdefault(name, []).append(value)
 
     for _ in range(runs):
-        _, peak, out = run_child(py(str(Path(__file__)), "--child-stages", str(root), str(report)))
-        for name, value in json.loads(out.splitlines()[-1]).items():
-            add(name, value)
-        add("stages_peak_mb", peak)
-        _, _, out = run_child(py(str(Path(__file__)), "--child-floor", str(root)))
-        add("parse_floor", json.loads(out.splitlines()[-1])["parse_floor"])
         cmd = py("zenpolicy", "check", str(root), "--format", "json", "--output", str(report))
-        wall, peak, _ = run_child([*cmd, "--no-cache"], env)
-        add("check", wall)
-        add("check_peak_mb", peak)
+        timed = dict(env, ZENPOLICY_TIMINGS="1")
+        for label, jobs in (("1", ["--jobs", "1"]), ("n", [])):
+            wall, peak, _, err = run_child([*cmd, "--no-cache", *jobs], timed)
+            add(f"check_{label}", wall)
+            add(f"peak_{label}_mb", peak["self"])
+            add(f"peak_{label}_child_mb", peak["children"])
+            for name, value in stage_times(err).items():
+                add(f"{name}_{label}", value)
+        _, _, out, _ = run_child(py(str(Path(__file__)), "--child-floor", str(root)))
+        add("parse_floor", json.loads(out.splitlines()[-1])["parse_floor"])
         run_child(cmd, env)  # fills the cache, once `check` uses it
-        wall, _, _ = run_child(cmd, env)
+        wall, _, _, _ = run_child(cmd, env)
         add("rerun", wall)
         hit = py(str(Path(__file__)), "--child-hit", str(root), str(report))
         run_child(hit, env)
         for _attempt in range(3):
             # A miss here means the key changed between the two runs: someone edited
             # zenpolicy's sources meanwhile (they are part of the key). Fill again.
-            wall, _, out = run_child(hit, env)
+            wall, _, out, _ = run_child(hit, env)
             if json.loads(out.splitlines()[-1])["was_hit"]:
                 add("cache_hit", wall)
                 break
     out_row: dict[str, Any] = {k: median(v) for k, v in results.items()}
     out_row["size"] = size
+    out_row["jobs"] = default_jobs()
     out_row["report_mb"] = round(report.stat().st_size / 1e6, 1)
+    out_row["findings"] = sum(json.loads(report.read_text())["counts"].values())
     out_row["yaml_mb"] = round(sum(p.stat().st_size for p in root.rglob("*.yaml")) / 1e6, 1)
     if with_checkov and CHECKOV.exists():
         zen, ck = [], []
@@ -324,7 +281,8 @@ def same_failures(checkov_json: Path, zen_json: Path) -> bool:
     return theirs == ours
 
 
-STAGES = ("load", "validate", "build", "evaluate", "report")
+STAGES_1 = ("catalogue", "load", "validate", "build", "evaluate", "sort", "report")
+STAGES_N = ("catalogue", "load", "validate", "build", "evaluate+render", "report")
 
 
 def show(rows: list[dict[str, Any]], info: dict[str, Any]) -> str:
@@ -336,47 +294,47 @@ def show(rows: list[dict[str, Any]], info: dict[str, Any]) -> str:
         f"commit {info['commit']}; medians of {info['runs']} runs, seconds (wall clock):",
         "",
     ]
-    head = [
-        "size",
-        "YAML MB",
-        *STAGES,
-        "stages",
-        "check",
-        "rerun",
-        "cache hit",
-        "floor",
-        "check/floor",
-        "eval/load",
-        "peak MB",
-    ]
+    jobs = rows[0]["jobs"] if rows else 1
+    head = ["size", "YAML MB", "findings", "check -j 1", f"check -j {jobs}", "rerun", "cache hit"]
+    head += ["floor", f"-j {jobs}/floor", "eval/load (-j 1)", "peak MB -j 1", f"peak MB -j {jobs} (child)"]
     lines.append(" | ".join(head))
     lines.append(" | ".join("---" for _ in head))
     for row in rows:
-        total = sum(row[s] for s in STAGES)
         lines.append(
             " | ".join(
                 [
                     f"{row['size']:,}",
                     f"{row['yaml_mb']}",
-                    *(f"{row[s]:.2f}" for s in STAGES),
-                    f"{total:.2f}",
-                    f"{row['check']:.2f}",
+                    f"{row['findings']:,}",
+                    f"{row['check_1']:.2f}",
+                    f"{row['check_n']:.2f}",
                     f"{row['rerun']:.2f}",
                     f"{row['cache_hit']:.2f}",
                     f"{row['parse_floor']:.2f}",
-                    f"{row['check'] / row['parse_floor']:.1f}x",
-                    f"{row['evaluate'] / row['load']:.2f}",
-                    f"{row['check_peak_mb']:.0f}",
+                    f"{row['check_n'] / row['parse_floor']:.1f}x",
+                    f"{row['evaluate_1'] / row['load_1']:.2f}",
+                    f"{row['peak_1_mb']:.0f}",
+                    f"{row['peak_n_mb']:.0f} ({row['peak_n_child_mb']:.0f})",
                 ]
             )
         )
+    lines.append("")
+    lines.append("stages, as zenpolicy times them (ZENPOLICY_TIMINGS=1):")
+    lines.append("")
+    names = list(dict.fromkeys((*STAGES_1, *STAGES_N)))
+    lines.append(" | ".join(["size", "jobs", *names]))
+    lines.append(" | ".join("---" for _ in range(len(names) + 2)))
+    for row in rows:
+        for label, shown in (("1", "1"), ("n", str(row["jobs"]))):
+            cells = [f"{row[f'{name}_{label}']:.2f}" if f"{name}_{label}" in row else "" for name in names]
+            lines.append(" | ".join([f"{row['size']:,}", shown, *cells]))
     if len(rows) >= 2:
         small, big = rows[0], rows[-1]
         lines.append("")
         lines.append(
             f"growth {small['size']:,} -> {big['size']:,} ({big['size'] / small['size']:.0f}x resources): "
-            f"check {big['check'] / small['check']:.1f}x, stages "
-            f"{sum(big[s] for s in STAGES) / sum(small[s] for s in STAGES):.1f}x"
+            f"check -j 1 {big['check_1'] / small['check_1']:.1f}x, "
+            f"check -j {big['jobs']} {big['check_n'] / small['check_n']:.1f}x"
         )
     for row in rows:
         if "checkov" in row:
@@ -388,11 +346,14 @@ def show(rows: list[dict[str, Any]], info: dict[str, Any]) -> str:
     return "\n".join(lines)
 
 
+def default_jobs() -> int:
+    from zenpolicy.parallel import default_jobs as jobs
+
+    return jobs()
+
+
 def main(argv: list[str] | None = None) -> None:
     args = sys.argv[1:] if argv is None else argv
-    if args[:1] == ["--child-stages"]:
-        print(json.dumps(child_stages(Path(args[1]), Path(args[2]))))
-        return
     if args[:1] == ["--child-hit"]:
         print(json.dumps(child_cache_hit(Path(args[1]), Path(args[2]))))
         return

@@ -19,7 +19,7 @@ from click.testing import CliRunner
 from engine_helpers import bench_generator
 
 from zenpolicy import check, parallel, sharded
-from zenpolicy.api import CheckOptions, run_check
+from zenpolicy.api import CheckOptions, OpaOptions, run_check
 from zenpolicy.check import run_rendered
 from zenpolicy.cli import cli
 from zenpolicy.engines import native, transfer
@@ -45,6 +45,7 @@ def always_parallel(monkeypatch: pytest.MonkeyPatch) -> None:
     assert parallel.can_fork(), f"threads left running: {threading.enumerate()}"
     monkeypatch.setattr(inventory_loader, "PARALLEL_MIN_BYTES", 0)
     monkeypatch.setattr(native, "PARALLEL_MIN_RESOURCES", 0)
+    monkeypatch.setattr(sharded, "MIN_RESOURCES", 0)
     monkeypatch.setattr(json_format, "PARALLEL_MIN_FINDINGS", 0)
     monkeypatch.setattr(json_format, "CHUNK", 7)  # several chunks per process
 
@@ -339,18 +340,18 @@ def test_rules_taken_by_a_process_that_dies_are_done_by_the_parent(
     assert len(refills[1]) == 1
 
 
-def test_sharding_is_for_large_json_reports_of_the_native_engine(estate: Path) -> None:
+def test_sharding_is_for_large_json_reports_of_the_native_engine(
+    estate: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     prepared = check._prepare(CheckOptions(path=estate, jobs=2))
-    assert len(prepared.loaded.inventory) < native.PARALLEL_MIN_RESOURCES
+    assert len(prepared.loaded.inventory) < sharded.MIN_RESOURCES
     assert sharded.shards(prepared, "json", RenderOptions(jobs=2)) == 1  # too small
-    native_min = native.PARALLEL_MIN_RESOURCES
-    try:
-        native.PARALLEL_MIN_RESOURCES = 0
-        assert sharded.shards(prepared, "json", RenderOptions(jobs=2)) == 2
-        assert sharded.shards(prepared, "text", RenderOptions(jobs=2)) == 1
-        assert sharded.shards(prepared, "json", RenderOptions(jobs=1)) == 1
-    finally:
-        native.PARALLEL_MIN_RESOURCES = native_min
+    monkeypatch.setattr(sharded, "MIN_RESOURCES", 0)
+    assert sharded.shards(prepared, "json", RenderOptions(jobs=2)) == 2
+    assert sharded.shards(prepared, "text", RenderOptions(jobs=2)) == 1
+    assert sharded.shards(prepared, "json", RenderOptions(jobs=1)) == 1
+    opa = check._prepare(CheckOptions(path=estate, jobs=2, engine="opa", opa=OpaOptions(url="http://x")))
+    assert sharded.shards(opa, "json", RenderOptions(jobs=2)) == 1
 
 
 def test_rule_queue_hands_each_index_out_once() -> None:
