@@ -321,7 +321,7 @@ def show(rows: list[dict[str, Any]], info: dict[str, Any]) -> str:
     lines.append("")
     lines.append("stages, as zenpolicy times them (ZENPOLICY_TIMINGS=1):")
     lines.append("")
-    names = list(dict.fromkeys((*STAGES_1, *STAGES_N)))
+    names = [*STAGES_1[:-1], "evaluate+render", "report"]
     lines.append(" | ".join(["size", "jobs", *names]))
     lines.append(" | ".join("---" for _ in range(len(names) + 2)))
     for row in rows:

@@ -120,10 +120,15 @@ class Forked(Generic[S]):
         self._shards = list(shards)
         self._files: list[IO[bytes]] = []
         self._pids: list[int | None] = []
-        for shard in self._shards:
-            # Unlinked at once (O_TMPFILE on Linux): only this process tree holds it.
-            self._files.append(tempfile.TemporaryFile())  # noqa: SIM115 - closed in __exit__
-            self._pids.append(self._start(shard, self._files[-1]))
+        try:
+            for shard in self._shards:
+                # In $TMPDIR, unlinked at once (O_TMPFILE on Linux): only this process
+                # tree holds it. At 1M resources, a child's part of a report is 1 GB.
+                self._files.append(tempfile.TemporaryFile())  # noqa: SIM115 - closed in close()
+                self._pids.append(self._start(shard, self._files[-1]))
+        except BaseException:
+            self.close()  # no child left running, no file left open
+            raise
 
     def _start(self, shard: S, out: IO[bytes]) -> int | None:
         try:
