@@ -132,7 +132,7 @@ class Finding:
         Baselines and waivers key on it, so moving a resource to another file or line
         does not make an accepted finding new again.
         """
-        return hashlib.sha256(f"{self.rule_id}\0{self.address}".encode()).hexdigest()[:16]
+        return fingerprints((self,))[0]
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -239,6 +239,14 @@ _STATUS_ORDER = {Status.ERROR: 0, Status.FAIL: 1, Status.PASS: 2, Status.NOT_APP
 def sort_findings(findings: list[Finding]) -> tuple[Finding, ...]:
     """The one ordering every report uses, so outputs are byte-identical across runs."""
     return tuple(sorted(findings, key=lambda f: (_STATUS_ORDER[f.status], -f.severity, f.rule_id, f.address)))
+
+
+def fingerprints(findings: Iterable[Finding]) -> list[str]:
+    """Each finding's `fingerprint`: the first 16 hex digits of the SHA-256 of its rule
+    ID, a NUL and its address. The one definition, computed for a whole chunk of a
+    report at once (a property call per finding cost a third of it)."""
+    sha = hashlib.sha256
+    return [sha(f"{f.rule_id}\0{f.address}".encode()).hexdigest()[:16] for f in findings]
 
 
 def block_key(finding: Finding) -> tuple[int, int, str]:

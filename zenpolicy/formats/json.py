@@ -30,7 +30,7 @@ import orjson
 
 from zenpolicy import parallel
 from zenpolicy.gcpause import paused_gc
-from zenpolicy.model import Finding, Report, RuleInfo, Severity, Status
+from zenpolicy.model import Check, Finding, Report, RuleInfo, Severity, Status, fingerprints
 
 if TYPE_CHECKING:
     from zenpolicy.formats import RenderOptions
@@ -128,32 +128,41 @@ def dumps(value: Any) -> str:
 def _findings(findings: Sequence[Finding]) -> bytes:
     """Findings as the items of the report's `findings` array: each object indented by
     four spaces, separated by `,\\n`, without the brackets. Equal, finding by finding, to
-    `Finding.to_dict` (tests/test_formats_json.py), without its method calls."""
+    `Finding.to_dict` (tests/test_formats_json.py), without its method calls.
+
+    A check shared by many findings (the engine makes one per distinct value of a
+    rule's test) is turned into its dict once, and orjson writes the same dict wherever
+    it appears."""
     severity, status = _SEVERITY, _STATUS
+    shown: dict[int, dict[str, Any]] = {}
+    """id() of a check of this chunk -> its dict (the checks are alive meanwhile)."""
+    odd: list[Any] = []
+    """The checks' values of other types than str, int, bool and None."""
+
+    def check(c: Check) -> dict[str, Any]:
+        made = shown[id(c)] = {"actual": c.actual, "expected": c.expected, "result": c.result, "test": c.test}
+        odd.extend(v for v in (c.actual, c.expected) if type(v) not in _PLAIN)
+        return made
+
     with paused_gc():
         items = [
             {
                 "address": f.address,
-                "evidence": [
-                    {"actual": c.actual, "expected": c.expected, "result": c.result, "test": c.test}
-                    for c in f.evidence
-                ],
-                "fingerprint": f.fingerprint,
+                "evidence": [shown.get(id(c)) or check(c) for c in f.evidence],
+                "fingerprint": fingerprint,
                 "location": {"column": f.location.column, "line": f.location.line, "path": f.location.path},
                 "message": f.message,
                 "rule_id": f.rule_id,
                 "severity": severity[f.severity],
                 "status": status[f.status],
             }
-            for f in findings
+            for f, fingerprint in zip(findings, fingerprints(findings), strict=True)
         ]
         # Rendered as the value of a top-level key, the items get the indentation they
         # have in the report; the framing is cut off below.
         wrapper = {"findings": items}
         # The other fields are str, int and bool by construction; the evidence holds
         # what was read from the inventory and parameters.
-        odd = [c.actual for f in findings for c in f.evidence if type(c.actual) not in _PLAIN]
-        odd += [c.expected for f in findings for c in f.evidence if type(c.expected) not in _PLAIN]
         data = _encode(wrapper, is_exact=all(map(exact, odd)))
         del wrapper, items
     if not (data.startswith(_CHUNK_HEAD) and data.endswith(_CHUNK_TAIL)):
