@@ -16,6 +16,11 @@ running out of memory) has its shard done again by the parent, so the outcome is
 serial outcome, only slower; an exception the work itself raises is then raised in the
 parent, as it would have been without jobs. Nothing partial is ever used.
 
+Who decides: the entry points (the command line, `CheckOptions.jobs`, `load_inventory`)
+use the default number of jobs unless told; the building blocks (`load_documents`,
+`engines.native.evaluate`, `RenderOptions.jobs`) use one process unless told, so that
+a caller composing them forks only when it asks to.
+
 Fork is used only where it is safe: on POSIX systems, in a process with one thread
 (forking a threaded process can leave the child waiting on a lock another thread held).
 Elsewhere everything runs in the parent. Children end with `os._exit`: no atexit
