@@ -206,13 +206,28 @@ def _findings(root: Path, jobs: int) -> tuple[Finding, ...]:
 
 
 @pytest.mark.usefixtures("always_parallel")
-def test_evaluating_in_processes_gives_the_same_findings(estate: Path) -> None:
+def test_evaluating_in_processes_gives_the_same_findings(
+    estate: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     serial = _findings(estate, 1)
     assert {f.status for f in serial} >= {Status.PASS, Status.FAIL, Status.NOT_APPLICABLE}
+    received: list[int] = []
+    real_loads = transfer.loads
+
+    def loads(*args: Any) -> list[Finding]:
+        found = real_loads(*args)
+        received.append(len(found))
+        return found
+
+    monkeypatch.setattr(transfer, "loads", loads)
     for jobs in (2, 3):
+        received.clear()
         shared = _findings(estate, jobs)
         # repr, not ==: 1, 1.0 and True are equal values but not the same evidence.
         assert [repr(f) for f in shared] == [repr(f) for f in serial]
+        # The other processes did evaluate rules (95 rules, taken one at a time).
+        assert len(received) == jobs - 1
+        assert all(received)
 
 
 @pytest.mark.usefixtures("always_parallel")
@@ -308,6 +323,22 @@ def test_sharded_json_report_is_the_report_of_all_findings(estate: Path) -> None
         tally, data = _rendered(estate, jobs)
         assert data == expected
         assert tally == report.tally()
+    # Every process rendered some rules (the queue hands them out one at a time).
+    taken = []
+    real_trailer = sharded._read_trailer
+
+    def read_trailer(source: IO[bytes]) -> Any:
+        blocks, tally = real_trailer(source)
+        taken.append(len(blocks))
+        return blocks, tally
+
+    sharded._read_trailer = read_trailer  # type: ignore[assignment]
+    try:
+        _rendered(estate, 3)
+    finally:
+        sharded._read_trailer = real_trailer
+    assert len(taken) == 3
+    assert all(taken)
     assert _rendered(estate, 1) == (report.tally(), expected)  # the usual path
 
 
@@ -320,19 +351,19 @@ def test_rules_taken_by_a_process_that_dies_are_done_by_the_parent(
     real = native.evaluate_rules
 
     refills: list[list[int]] = []
-    real_refill = sharded._Queue.refill
+    real_refill = parallel.TaskQueue.refill
 
     def dies_on_its_first_rule(*args: Any) -> Any:
         if os.getpid() != parent:
             os.kill(os.getpid(), signal.SIGKILL)  # having taken a rule from the queue
         return real(*args)
 
-    def refill(queue: sharded._Queue, indexes: list[int]) -> None:
+    def refill(queue: parallel.TaskQueue, indexes: list[int]) -> None:
         refills.append(indexes)
         real_refill(queue, indexes)
 
     monkeypatch.setattr(native, "evaluate_rules", dies_on_its_first_rule)
-    monkeypatch.setattr(sharded._Queue, "refill", refill)
+    monkeypatch.setattr(parallel.TaskQueue, "refill", refill)
     assert _rendered(estate, 2)[1] == expected
     # The queue was filled, then refilled with the one rule the child took and lost
     # (95 rules for two processes: the child takes one, in practice always).
@@ -355,7 +386,7 @@ def test_sharding_is_for_large_json_reports_of_the_native_engine(
 
 
 def test_rule_queue_hands_each_index_out_once() -> None:
-    queue = sharded._Queue([5, 3, 9])
+    queue = parallel.TaskQueue([5, 3, 9])
     try:
         with parallel.Forked(lambda _, out: out.write(bytes(list(queue))), [0]) as forked:
             mine = list(queue)

@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import io
 import marshal
-import os
 import tempfile
 from collections.abc import Iterator
 from itertools import groupby
@@ -44,10 +43,6 @@ MIN_RESOURCES = 5_000
 """Below this many resources, forking costs about what sharing the work saves
 (measured on two cores: even at 3k resources, 0.13 s saved of 0.85 s at 10k)."""
 
-MAX_RULES = 16_384
-"""The rule queue holds two bytes per rule in a pipe, filled before anyone reads it:
-32 KiB at most, within the 64 KiB a Linux pipe holds."""
-
 Block = tuple[tuple[int, int, str], int, int]
 """(sort key of its findings' status, severity and rule; offset; length) in a file."""
 
@@ -59,7 +54,7 @@ def shards(prepared: Prepared, format_: str, render: RenderOptions) -> int:
         return 1
     if len(prepared.loaded.inventory) < MIN_RESOURCES:
         return 1
-    if len(prepared.catalogue.rules) > MAX_RULES:
+    if len(prepared.catalogue.rules) > parallel.TaskQueue.MAX:
         return 1
     jobs = render.jobs if render.jobs is not None else prepared.options.jobs
     return min(parallel.effective_jobs(jobs), len(prepared.catalogue.rules))
@@ -75,7 +70,7 @@ def json_report(prepared: Prepared, count: int) -> tuple[Report, Tally, Iterator
     # first: the cost of a rule per resource varies tenfold, so a split made in
     # advance leaves one process working long after the other.
     size = [1 if rule.resource == INVENTORY else len(inventory.kind(rule.resource)) for rule in rules]
-    queue = _Queue(sorted(range(len(rules)), key=lambda i: (-size[i], i)))
+    queue = parallel.TaskQueue(sorted(range(len(rules)), key=lambda i: (-size[i], i)))
 
     def work(_: int, out: IO[bytes]) -> None:
         blocks: list[Block] = []
@@ -129,34 +124,6 @@ def json_report(prepared: Prepared, count: int) -> tuple[Report, Tally, Iterator
     )
     head = prepared.report(())
     return head, tally, _chunks(head, tally, files, order, forked, own)
-
-
-class _Queue:
-    """Rule indexes that processes take one at a time: a pipe holding two bytes per
-    index, filled before the fork and closed for writing, so that a read gets one
-    whole index (reads of up to PIPE_BUF bytes are atomic) or the end."""
-
-    def __init__(self, indexes: list[int]) -> None:
-        self._read = -1
-        self.refill(indexes)
-
-    def refill(self, indexes: list[int]) -> None:
-        self.close()
-        if len(indexes) > MAX_RULES:
-            raise ValueError("too many rules for one queue")
-        data = b"".join(i.to_bytes(2, "little") for i in indexes)
-        self._read, write = os.pipe()
-        with os.fdopen(write, "wb") as pipe:
-            pipe.write(data)
-
-    def __iter__(self) -> Iterator[int]:
-        while len(data := os.read(self._read, 2)) == 2:
-            yield int.from_bytes(data, "little")
-
-    def close(self) -> None:
-        if self._read >= 0:
-            os.close(self._read)
-            self._read = -1
 
 
 def _chunks(

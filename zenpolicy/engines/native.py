@@ -10,7 +10,7 @@ attaches rule ID, severity, location and message to make findings.
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from operator import itemgetter
 from typing import IO, Any
@@ -173,8 +173,9 @@ PARALLEL_MIN_RESOURCES = 20_000
 """Below this many resources, evaluating in several processes saves less than it costs."""
 
 
-def evaluate_rules(rules: Sequence[Rule], env: Env, shown: Mapping[str, Any]) -> list[Finding]:
-    """Every finding of `rules`, in this process (unsorted)."""
+def evaluate_rules(rules: Iterable[Rule], env: Env, shown: Mapping[str, Any]) -> list[Finding]:
+    """Every finding of `rules`, in this process (unsorted), taking one rule at a time
+    (`rules` may be drawn from a `parallel.TaskQueue`)."""
     findings: list[Finding] = []
     for rule in rules:
         _evaluate_rule(compile_rule(rule, env, shown), env, findings)
@@ -182,27 +183,32 @@ def evaluate_rules(rules: Sequence[Rule], env: Env, shown: Mapping[str, Any]) ->
 
 
 def _evaluate_sharded(rules: Sequence[Rule], env: Env, shown: Mapping[str, Any], jobs: int) -> list[Finding]:
-    """The rules split among `jobs` processes (`zenpolicy.parallel`), each about as
-    much work: a rule costs about its number of candidates. Findings come back as plain
-    values (`transfer`); the list's order differs from the serial one, the findings do
-    not (reports sort them)."""
+    """The rules shared among `jobs` processes (`zenpolicy.parallel`), taken one at a
+    time from a queue, the largest first. Findings come back as plain values
+    (`transfer`); the list's order differs from the serial one, the findings do not
+    (reports sort them)."""
     from zenpolicy.engines import transfer  # it builds on this module
 
     inventory = env.inventory
-    weights = [1 if rule.resource == INVENTORY else 1 + len(inventory.kind(rule.resource)) for rule in rules]
-    groups = [[rules[i] for i in group] for group in parallel.balance(weights, jobs)]
+    size = [1 if rule.resource == INVENTORY else len(inventory.kind(rule.resource)) for rule in rules]
 
-    def work(group: list[Rule], out: IO[bytes]) -> None:
+    def work(_: int, out: IO[bytes]) -> None:
+        found = evaluate_rules((rules[i] for i in queue), env, shown)  # lazily: one at a time
         # A value marshal cannot write (none of the inventory's or the built-in
-        # rules'): nothing is written, and the parent evaluates the group itself.
+        # rules'): nothing is sent, and the parent evaluates those rules itself.
         with contextlib.suppress(ValueError):
-            out.write(transfer.dumps(evaluate_rules(group, env, shown), group, inventory))
+            out.write(transfer.dumps(found, rules, inventory))
 
-    with parallel.Forked(work, groups[1:]) as forked:
-        findings = evaluate_rules(groups[0], env, shown)
-        for index, group in enumerate(groups[1:]):
-            data = forked.result(index).read()
-            findings += transfer.loads(data, group, inventory) if data else evaluate_rules(group, env, shown)
+    with parallel.TaskQueue(sorted(range(len(rules)), key=lambda i: (-size[i], i))) as queue:
+        with parallel.Forked(work, range(1, jobs)) as forked:
+            findings = evaluate_rules((rules[i] for i in queue), env, shown)
+            for index in range(jobs - 1):
+                if data := forked.result(index).read():
+                    findings += transfer.loads(data, rules, inventory)
+        # Every rule has at least one finding (not_applicable at least): the rules
+        # without one were taken by a process that failed, or could not send them.
+        covered = {f.rule_id for f in findings}
+        findings += evaluate_rules([rule for rule in rules if rule.id not in covered], env, shown)
     return findings
 
 
