@@ -40,10 +40,11 @@ def invoke_with(monkeypatch: Any, exc: BaseException, *args: str) -> Any:
             3,
             "zenpolicy: error: unexpected KeyError: 'x' (set ZENPOLICY_DEBUG=1 for the traceback)\n",
         ),
+        (KeyboardInterrupt(), 130, "zenpolicy: interrupted\n"),
     ],
 )
 def test_failures_map_to_one_line_and_exit_code(
-    monkeypatch: Any, exc: Exception, code: int, stderr: str
+    monkeypatch: Any, exc: BaseException, code: int, stderr: str
 ) -> None:
     monkeypatch.delenv("ZENPOLICY_DEBUG", raising=False)
     result = invoke_with(monkeypatch, exc)

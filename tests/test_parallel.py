@@ -18,7 +18,7 @@ import pytest
 from click.testing import CliRunner
 from engine_helpers import bench_generator
 
-from zenpolicy import check, parallel, sharded
+from zenpolicy import check, cli_report, parallel, sharded
 from zenpolicy.api import CheckOptions, OpaOptions, run_check
 from zenpolicy.check import run_rendered
 from zenpolicy.cli import cli
@@ -397,3 +397,22 @@ def test_rule_queue_hands_each_index_out_once() -> None:
         assert list(queue) == []
     finally:
         queue.close()
+
+
+@pytest.mark.usefixtures("always_parallel")
+def test_a_sharded_report_is_cached_and_replayed_as_is(
+    estate: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("ZENPOLICY_CACHE_DIR", str(tmp_path / "cache"))
+    out = tmp_path / "report.json"
+    args = ["check", str(estate), "--format", "json", "-o", str(out), "--jobs", "2"]
+    first = CliRunner().invoke(cli, args)
+    written = out.read_bytes()
+    out.unlink()
+    ran: list[object] = []
+    monkeypatch.setattr(cli_report, "run_check_rendered", lambda *a: ran.append(a))
+    again = CliRunner().invoke(cli, args)
+    assert ran == []  # answered from the cache
+    assert (again.exit_code, again.output) == (first.exit_code, first.output)
+    assert first.exit_code == 1
+    assert out.read_bytes() == written == _rendered(estate, 1)[1]

@@ -16,7 +16,7 @@ import click
 
 from zenpolicy import __version__, cli_catalogue, cli_check, cli_opa
 from zenpolicy.cli_check import EXIT_CODES_HELP, SECRETS_KEY, jobs_option
-from zenpolicy.errors import EXIT_INVALID, EXIT_OK, EXIT_TOOL, InputError, ZenpolicyError
+from zenpolicy.errors import EXIT_INTERRUPTED, EXIT_INVALID, EXIT_OK, EXIT_TOOL, InputError, ZenpolicyError
 from zenpolicy.inventory import load_inventory
 
 __all__ = ["EXIT_CODES_HELP", "cli", "main"]
@@ -42,6 +42,11 @@ class Group(click.Group):
             return super().invoke(ctx)
         except (click.exceptions.ClickException, click.exceptions.Exit, click.exceptions.Abort):
             raise
+        except KeyboardInterrupt:
+            # Not click's "Aborted!" with exit 1, which means failing findings here: an
+            # interrupted run proved nothing. 130 = 128 + SIGINT, as shells report it.
+            click.echo("zenpolicy: interrupted", err=True)
+            ctx.exit(EXIT_INTERRUPTED)
         except BrokenPipeError:
             # The reader went away (`zenpolicy check | head`): nothing more to say to it,
             # and Python must not complain when it flushes stdout at exit.

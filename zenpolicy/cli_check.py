@@ -28,7 +28,8 @@ Exit codes:
   0  no failing finding at or above --fail-on
   1  failing findings
   2  invalid input or usage
-  3  the tool could not run (including error findings)"""
+  3  the tool could not run (including error findings)
+  130 interrupted (Ctrl-C)"""
 
 SECRETS_KEY = "zenpolicy.secrets"
 """ctx.meta key of values never to print (the OPA token), scrubbed from error lines."""

@@ -15,6 +15,8 @@ EXIT_OK = 0
 EXIT_FINDINGS = 1
 EXIT_INVALID = 2
 EXIT_TOOL = 3
+EXIT_INTERRUPTED = 130
+"""Interrupted (Ctrl-C): 128 + SIGINT, as shells report a process killed by it."""
 
 
 class ZenpolicyError(Exception):
