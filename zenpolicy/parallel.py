@@ -22,7 +22,8 @@ use the default number of jobs unless told; the building blocks (`load_documents
 a caller composing them forks only when it asks to.
 
 Fork is used only where it is safe: on POSIX systems, in a process with one thread
-(forking a threaded process can leave the child waiting on a lock another thread held).
+(forking a threaded process can leave the child waiting forever on a lock another
+thread held: a crash is redone by the parent, a hang would not be).
 Elsewhere everything runs in the parent. Children end with `os._exit`: no atexit
 handler runs twice, and the parent's buffered output is not flushed again.
 """
@@ -69,8 +70,15 @@ def default_jobs() -> int:
 
 
 def can_fork() -> bool:
-    """Whether forking is available and safe here and now."""
-    return hasattr(os, "fork") and threading.active_count() == 1
+    """Whether forking is available and safe here and now: one thread in the process,
+    counting the threads native libraries start (Linux lists them all in /proc),
+    not only Python's."""
+    if not hasattr(os, "fork") or threading.active_count() != 1:
+        return False
+    try:
+        return len(os.listdir("/proc/self/task")) == 1
+    except OSError:  # no /proc: Python's own count is all there is
+        return True
 
 
 def effective_jobs(jobs: int | None) -> int:
