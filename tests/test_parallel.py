@@ -416,3 +416,26 @@ def test_a_sharded_report_is_cached_and_replayed_as_is(
     assert (again.exit_code, again.output) == (first.exit_code, first.output)
     assert first.exit_code == 1
     assert out.read_bytes() == written == _rendered(estate, 1)[1]
+
+
+@pytest.mark.usefixtures("always_parallel")
+def test_validate_prints_the_same_problems_whatever_the_jobs(tmp_path: Path) -> None:
+    person = "person:\n  p{0}:\n    full_name: Person {0}\n    status: active\n"
+    for index in range(8):
+        (tmp_path / f"f{index}.yaml").write_text(person.format(index))
+    (tmp_path / "f0.yaml").write_text("person:\n  p0:\n    full_name: [Anne\n")  # first shard
+    (tmp_path / "f6.yaml").write_text(person.format(6) + "    colour: blue\n")  # last shard
+    (tmp_path / "f7.yaml").write_text(person.format(1))  # a duplicate, across shards
+    outputs = set()
+    for jobs in ("1", "2", "4"):
+        result = CliRunner().invoke(cli, ["validate", str(tmp_path), "--jobs", jobs])
+        assert result.exit_code == 2
+        outputs.add(result.output)
+    (output,) = outputs
+    root = tmp_path.as_posix()
+    assert output.splitlines() == [
+        f"{root}/f0.yaml:4:1: did not find expected ',' or ']'",
+        f"{root}/f6.yaml:5:5: person.p6: unknown attribute 'colour' for person",
+        f"{root}/f7.yaml:2:3: duplicate address person.p1 (first declared at {root}/f1.yaml:2:3)",
+        "3 problems in the inventory; nothing was checked.",
+    ]
