@@ -316,9 +316,7 @@ def _rendered(root: Path, jobs: int) -> tuple[Tally, bytes]:
 def test_sharded_json_report_is_the_report_of_all_findings(estate: Path) -> None:
     report = run_check(CheckOptions(path=estate, as_of="2026-11-26", jobs=1))
     expected = b"".join(FORMATS["json"](report, RenderOptions(jobs=1)))
-    assert (
-        sharded.shards(check._prepare(CheckOptions(path=estate, jobs=3)), "json", RenderOptions(jobs=3)) == 3
-    )
+    assert sharded.shards(check._prepare(CheckOptions(path=estate, jobs=3)), "json") == 3
     for jobs in (2, 3):
         tally, data = _rendered(estate, jobs)
         assert data == expected
@@ -376,13 +374,13 @@ def test_sharding_is_for_large_json_reports_of_the_native_engine(
 ) -> None:
     prepared = check._prepare(CheckOptions(path=estate, jobs=2))
     assert len(prepared.loaded.inventory) < sharded.MIN_RESOURCES
-    assert sharded.shards(prepared, "json", RenderOptions(jobs=2)) == 1  # too small
+    assert sharded.shards(prepared, "json") == 1  # too small
     monkeypatch.setattr(sharded, "MIN_RESOURCES", 0)
-    assert sharded.shards(prepared, "json", RenderOptions(jobs=2)) == 2
-    assert sharded.shards(prepared, "text", RenderOptions(jobs=2)) == 1
-    assert sharded.shards(prepared, "json", RenderOptions(jobs=1)) == 1
+    assert sharded.shards(prepared, "json") == 2
+    assert sharded.shards(prepared, "text") == 1
+    assert sharded.shards(check._prepare(CheckOptions(path=estate, jobs=1)), "json") == 1
     opa = check._prepare(CheckOptions(path=estate, jobs=2, engine="opa", opa=OpaOptions(url="http://x")))
-    assert sharded.shards(opa, "json", RenderOptions(jobs=2)) == 1
+    assert sharded.shards(opa, "json") == 1
 
 
 def test_rule_queue_hands_each_index_out_once() -> None:

@@ -77,7 +77,7 @@ def run_rendered(
     chunks: Iterable[bytes]
     with paused_gc():
         prepared = _prepare(options)
-        shards = sharded.shards(prepared, format_, render)
+        shards = sharded.shards(prepared, format_)
         if shards > 1:
             head, tally, chunks = sharded.json_report(prepared, shards)
         else:

@@ -47,7 +47,7 @@ Block = tuple[tuple[int, int, str], int, int]
 """(sort key of its findings' status, severity and rule; offset; length) in a file."""
 
 
-def shards(prepared: Prepared, format_: str, render: RenderOptions) -> int:
+def shards(prepared: Prepared, format_: str) -> int:
     """How many processes render this run's report: 1 (the usual path) unless it is a
     large JSON report of the native engine and several jobs may run."""
     if format_ != "json" or prepared.options.engine != "native":
@@ -56,8 +56,9 @@ def shards(prepared: Prepared, format_: str, render: RenderOptions) -> int:
         return 1
     if len(prepared.catalogue.rules) > parallel.TaskQueue.MAX:
         return 1
-    jobs = render.jobs if render.jobs is not None else prepared.options.jobs
-    return min(parallel.effective_jobs(jobs), len(prepared.catalogue.rules))
+    # The check's jobs decide (evaluation is what is shared); `render.jobs` is for a
+    # formatter sharing its own work, and the command line sets both alike.
+    return min(parallel.effective_jobs(prepared.options.jobs), len(prepared.catalogue.rules))
 
 
 def json_report(prepared: Prepared, count: int) -> tuple[Report, Tally, Iterator[bytes]]:
