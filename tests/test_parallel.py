@@ -153,6 +153,7 @@ def test_no_fork_while_another_thread_runs() -> None:
         release.set()
         thread.join()
     assert parallel.effective_jobs(1) == 1
+    assert parallel.effective_jobs(400) == parallel.MAX_JOBS
 
 
 # ---- the stages -------------------------------------------------------------------------

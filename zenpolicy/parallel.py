@@ -3,8 +3,9 @@
 The stages that split cleanly (parsing files, evaluating rules, rendering findings) are
 divided into shards: forked children each do one shard and write its result, as bytes,
 to an unlinked temporary file; the parent does the first shard itself meanwhile, then
-reads the others back in order. Joined in shard order, the results are the serial
-result, so reports are byte-identical whatever the number of jobs (tests compare).
+reads the others back. Joined in shard order (or, for rules handed out one at a time
+by a `TaskQueue`, put back in the report's order), the results are the serial result,
+so reports are byte-identical whatever the number of jobs (tests compare).
 
 Why fork, and not a pool of spawned workers: the inventory, the compiled rules and the
 findings are millions of Python objects. A forked child sees them as they are
@@ -47,6 +48,9 @@ JOBS_ENV = "ZENPOLICY_JOBS"
 DEFAULT_MAX_JOBS = 4
 """The default is one job per usable CPU, at most this many: more processes than that
 mostly add memory (each child's copy-on-write pages) for little time."""
+MAX_JOBS = 64
+"""Whatever is asked, at most this many processes (a typo of `--jobs 400` must not
+fork hundreds of copies of a large inventory)."""
 
 Work = Callable[[S, IO[bytes]], None]
 """Does one shard, writing its result to the file."""
@@ -82,9 +86,9 @@ def can_fork() -> bool:
 
 
 def effective_jobs(jobs: int | None) -> int:
-    """The number of shards to cut: `jobs` (None: the default), or 1 where forking is
-    not possible."""
-    wanted = default_jobs() if jobs is None else jobs
+    """The number of shards to cut: `jobs` (None: the default), at most `MAX_JOBS`, or
+    1 where forking is not possible."""
+    wanted = min(default_jobs() if jobs is None else jobs, MAX_JOBS)
     return wanted if wanted > 1 and can_fork() else 1
 
 
