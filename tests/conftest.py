@@ -80,9 +80,13 @@ def run_validate_cli(path: Path, cwd: Path, *, max_file_bytes: int | None = None
 @pytest.fixture(autouse=True)
 def private_cache(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> Path:
     """Every test starts with an empty result cache of its own (`check` uses the cache by
-    default; CLI subprocesses inherit the variable), never the user's."""
+    default; CLI subprocesses inherit the variable), never the user's; and without the
+    stored catalogue."""
     directory = tmp_path_factory.mktemp("cache")
     monkeypatch.setenv("ZENPOLICY_CACHE_DIR", str(directory))
+    # The stored catalogue (on by default) is tested in test_stored.py; elsewhere the
+    # rules are read from their files, as a first run reads them.
+    monkeypatch.setenv("ZENPOLICY_CATALOGUE_CACHE", "0")
     return directory
 
 

@@ -19,17 +19,38 @@ from zenpolicy.rules.loader import load_catalogue
 
 
 @pytest.fixture(autouse=True)
-def _opted_in(monkeypatch: pytest.MonkeyPatch) -> None:
-    # The stored catalogue is opt-in (unpickling a cache entry runs code): these tests
-    # are about what it does once a user turns it on.
+def _turned_on(monkeypatch: pytest.MonkeyPatch) -> None:
+    # The other tests run without it (tests/conftest.py); these are about what it does.
     monkeypatch.setenv("ZENPOLICY_CATALOGUE_CACHE", "1")
 
 
-def test_off_by_default(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_on_by_default(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv("ZENPOLICY_CATALOGUE_CACHE")
-    assert not stored.enabled()
+    assert stored.enabled()
     load_catalogue(())
-    assert _entries() == []
+    assert len(_entries()) == 1
+    load_catalogue((), reuse=False)  # what `check --no-cache` asks for
+    assert len(_entries()) == 1
+
+
+def test_check_uses_it_unless_no_cache(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("ZENPOLICY_CATALOGUE_CACHE")
+    root = Path(__file__).resolve().parent.parent
+    env = {**os.environ, "PYTHONUTF8": "1"}
+
+    def check(*args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [sys.executable, "-m", "zenpolicy", "check", str(root / "inventory"), "--format", "json", *args],
+            env=env, capture_output=True, text=True, check=False, timeout=600,
+        )  # fmt: skip
+
+    uncached = check("--no-cache")
+    assert _entries() == []  # --no-cache: neither the result cache nor the catalogue
+    first, second = check(), check("--select", "AUTH-*,ACC-*,BAK-*,SRV-*,WKS-*,WEB-*")
+    assert len(_entries()) == 1
+    assert (first.returncode, first.stdout) == (uncached.returncode, uncached.stdout) == (1, uncached.stdout)
+    assert second.returncode == 1
+    assert '"rule_id": "AUTH-03a"' in second.stdout
 
 
 def _fresh(extra: tuple[Path, ...] = ()) -> loader.Catalogue:

@@ -89,7 +89,9 @@ def run_rendered(
 
 def _prepare(options: CheckOptions) -> Prepared:
     with timings.stage("catalogue"):
-        catalogue = load_catalogue(options.policies).select(options.select, options.skip)
+        # `--no-cache` means no cache at all: the rules are read from their files.
+        reuse = not options.extra.get("no_cache")
+        catalogue = load_catalogue(options.policies, reuse=reuse).select(options.select, options.skip)
     if options.engine not in ("native", "opa"):
         raise UsageError(f"unknown engine {options.engine!r} (native or opa)")
     if options.engine == "opa" and options.opa is None:

@@ -60,13 +60,14 @@ def _rule_validator() -> KindValidator:
     return KindValidator("rule", schema)
 
 
-def load_catalogue(extra_dirs: Sequence[Path] = ()) -> Catalogue:
+def load_catalogue(extra_dirs: Sequence[Path] = (), *, reuse: bool = True) -> Catalogue:
     """The built-in rules plus those of `extra_dirs`; raises RuleError on any problem.
 
     A catalogue loaded before from the same files by the same code is read back
-    instead (rules/stored.py)."""
+    instead (rules/stored.py), unless `reuse` is false or the stored catalogue is
+    turned off."""
     dirs = [(policies_dir(), True), *((Path(d), False) for d in extra_dirs)]
-    entry = stored.key([d for d, _ in dirs]) if stored.enabled() else None
+    entry = stored.key([d for d, _ in dirs]) if reuse and stored.enabled() else None
     catalogue = stored.load(entry) if entry else None
     if catalogue is None:
         catalogue = _load_catalogue(dirs)

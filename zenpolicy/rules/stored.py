@@ -24,10 +24,14 @@ followed by `-catalogue`); the 8 most recent are kept.
 Reading an entry runs no code: it is JSON, and the decoder builds only the rule
 language's own frozen dataclasses (an allow-list), from their fields; plain values
 (a rule file's content, examples, literals) stay the JSON values they were written as.
-It is **off unless `ZENPOLICY_CATALOGUE_CACHE=1`**, as decided when entries were
-pickles (unpickling runs code, and a cache directory is not always the user's alone:
-CI systems restore caches saved by other branches' builds). What remains is the result
-cache's own risk: an entry planted there changes what is checked.
+
+It is **on by default**, like the result cache, and off with `--no-cache` or
+`ZENPOLICY_CATALOGUE_CACHE=0`. It was opt-in while entries were pickles (unpickling
+runs code, and a cache directory is not always the user's alone: CI systems restore
+caches saved by other branches' builds). What remains is the result cache's own risk,
+which the default already accepts: an entry planted in the user's cache directory
+changes what is checked. It saves 60-70 ms a run, a fifth of a check of the example
+estate.
 """
 
 from __future__ import annotations
@@ -56,7 +60,8 @@ _PACKAGE = Path(__file__).resolve().parent.parent
 
 
 def enabled() -> bool:
-    return os.environ.get("ZENPOLICY_CATALOGUE_CACHE", "0") == "1"
+    """On unless `ZENPOLICY_CATALOGUE_CACHE=0` (`--no-cache` is the caller's to honour)."""
+    return os.environ.get("ZENPOLICY_CATALOGUE_CACHE", "1").strip() != "0"
 
 
 def _directory() -> Path:
