@@ -57,9 +57,10 @@ def run_check_rendered(
     options: CheckOptions, format_: str, render: RenderOptions
 ) -> tuple[Report, Tally, Iterable[bytes]]:
     """Validate the inventory, evaluate the catalogue, and render the report in
-    `format_`: the report (without its findings when they were rendered by the
-    processes that evaluated them), their tally, and the chunks, to be consumed once.
-    The bytes are those of `FORMATS[format_](run_check(options), render)`.
+    `format_`: the report (holding only the findings the format lists, none when they
+    were rendered by the processes that evaluated them: use `run_check` for them all),
+    the tally of every finding, and the chunks, to be consumed once. The bytes are those
+    of `FORMATS[format_](run_check(options), render)`.
 
     Raises as `run_check`.
     """

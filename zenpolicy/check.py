@@ -15,12 +15,12 @@ from dataclasses import dataclass
 
 from zenpolicy import __version__, timings
 from zenpolicy.api import CheckOptions
-from zenpolicy.engines.native import evaluate
+from zenpolicy.engines.native import NativeEngine, evaluate
 from zenpolicy.errors import UsageError
-from zenpolicy.formats import FORMATS, RenderOptions
+from zenpolicy.formats import FORMATS, RenderOptions, text
 from zenpolicy.gcpause import paused_gc
 from zenpolicy.inventory import LoadedInventory, load_inventory
-from zenpolicy.model import Finding, Report, Tally, sort_findings
+from zenpolicy.model import Finding, Report, Status, Tally, sort_findings
 from zenpolicy.rules.loader import Catalogue, load_catalogue
 from zenpolicy.rules.params import ResolvedParams, resolve_params
 from zenpolicy.rules.timeutil import AsOf, parse_as_of, today
@@ -70,8 +70,10 @@ def run(options: CheckOptions) -> Report:
 def run_rendered(
     options: CheckOptions, format_: str, render: RenderOptions
 ) -> tuple[Report, Tally, Iterable[bytes]]:
-    """The run's report (without its findings when they were rendered elsewhere), their
-    tally, and the report in `format_`, as chunks to be consumed once."""
+    """The run's report, the tally of its findings, and the report in `format_`, as
+    chunks to be consumed once. The report holds only what the format lists: no
+    finding when they were rendered by the processes that evaluated them (a large JSON
+    report), the failures and errors for the text format without `--verbose`."""
     from zenpolicy import sharded
 
     chunks: Iterable[bytes]
@@ -80,6 +82,11 @@ def run_rendered(
         shards = sharded.shards(prepared, format_)
         if shards > 1:
             head, tally, chunks = sharded.json_report(prepared, shards)
+        elif format_ == "text" and not render.verbose and options.engine == "native":
+            # The text report lists failures and errors only: the others are counted
+            # (the tally) and, evaluated in other processes, never sent back.
+            head, tally = _finish_listed(prepared, frozenset({Status.FAIL, Status.ERROR}))
+            chunks = text.stream(head, render, tally=tally)
         else:
             head = _finish(prepared)
             tally, chunks = head.tally(), FORMATS[format_](head, render)
@@ -100,6 +107,25 @@ def _prepare(options: CheckOptions) -> Prepared:
     as_of = parse_as_of(options.as_of or loaded.config.as_of or today())
     params = resolve_params(catalogue.params, loaded.config.params, options.params)
     return Prepared(options, catalogue, loaded, as_of, params)
+
+
+def _finish_listed(prepared: Prepared, keep: frozenset[Status]) -> tuple[Report, Tally]:
+    """The report holding only the findings whose status is in `keep`, and the tally of
+    them all (native engine)."""
+    params = prepared.params
+    with timings.stage("evaluate"):
+        findings, tally = NativeEngine(prepared.catalogue.rules).evaluate_kept(
+            prepared.loaded.inventory,
+            as_of=prepared.as_of,
+            params=params.values,
+            display_params=params.display,
+            jobs=prepared.options.jobs,
+            keep=keep,
+        )
+    assert tally is not None  # asked for with `keep`
+    with timings.stage("sort"):
+        ordered = sort_findings(findings)
+    return prepared.report(ordered), tally
 
 
 def _finish(prepared: Prepared) -> Report:

@@ -223,6 +223,21 @@ class Tally:
             subjects=frozenset(map(attrgetter("address"), findings)),
         )
 
+    def to_plain(self) -> tuple[dict[str, int], int | None, bool, list[str]]:
+        """Built-in values (for marshal, from a forked process); `from_plain` reverses."""
+        worst = None if self.worst_failure is None else int(self.worst_failure)
+        return self.counts, worst, self.errors, sorted(self.subjects)
+
+    @classmethod
+    def from_plain(cls, plain: tuple[dict[str, int], int | None, bool, list[str]]) -> Tally:
+        counts, worst, errors, subjects = plain
+        return cls(
+            counts=dict(counts),
+            worst_failure=None if worst is None else Severity(worst),
+            errors=bool(errors),
+            subjects=frozenset(subjects),
+        )
+
     def merge(self, other: Tally) -> Tally:
         worst = [s for s in (self.worst_failure, other.worst_failure) if s is not None]
         return Tally(

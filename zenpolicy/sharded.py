@@ -29,7 +29,7 @@ from zenpolicy.engines import native
 from zenpolicy.engines.compile import Env
 from zenpolicy.formats import RenderOptions
 from zenpolicy.formats import json as json_format
-from zenpolicy.model import Finding, Report, Severity, Tally, block_key, sort_findings
+from zenpolicy.model import Finding, Report, Tally, block_key, sort_findings
 from zenpolicy.rules.model import INVENTORY
 
 if TYPE_CHECKING:
@@ -85,7 +85,7 @@ def json_report(prepared: Prepared, count: int) -> tuple[Report, Tally, Iterator
                 blocks.append((key, offset, len(data)))
                 offset += len(data)
             done += findings
-        trailer = marshal.dumps((blocks, _plain_tally(Tally.of(done))))
+        trailer = marshal.dumps((blocks, Tally.of(done).to_plain()))
         out.write(trailer)
         out.write(len(trailer).to_bytes(_TRAILER_LENGTH, "little"))
 
@@ -168,19 +168,4 @@ def _read_trailer(source: IO[bytes]) -> tuple[list[Block], Tally]:
     source.seek(-_TRAILER_LENGTH - length, io.SEEK_END)
     # Our own child's bytes, from a file with no name that only this process tree holds.
     blocks, plain = marshal.loads(source.read(length))  # noqa: S302
-    return [(tuple(key), offset, size) for key, offset, size in blocks], _tally_from(plain)
-
-
-def _plain_tally(tally: Tally) -> tuple[dict[str, int], int | None, bool, list[str]]:
-    worst = None if tally.worst_failure is None else int(tally.worst_failure)
-    return tally.counts, worst, tally.errors, sorted(tally.subjects)
-
-
-def _tally_from(plain: tuple[dict[str, int], int | None, bool, list[str]]) -> Tally:
-    counts, worst, errors, subjects = plain
-    return Tally(
-        counts=counts,
-        worst_failure=None if worst is None else Severity(worst),
-        errors=errors,
-        subjects=frozenset(subjects),
-    )
+    return [(tuple(key), offset, size) for key, offset, size in blocks], Tally.from_plain(plain)

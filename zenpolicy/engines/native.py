@@ -10,7 +10,7 @@ attaches rule ID, severity, location and message to make findings.
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from operator import itemgetter
 from typing import IO, Any
@@ -19,7 +19,7 @@ from zenpolicy import parallel
 from zenpolicy.engines.compile import Env, Leaf, Pred, compile_leaf, compile_pred
 from zenpolicy.gcpause import paused_gc
 from zenpolicy.inventory.model import Inventory, Resource
-from zenpolicy.model import Check, Finding, Location, Severity, Status
+from zenpolicy.model import Check, Finding, Location, Severity, Status, Tally
 from zenpolicy.rules import ast
 from zenpolicy.rules.message import renderer
 from zenpolicy.rules.model import INVENTORY, Rule
@@ -157,6 +157,24 @@ class NativeEngine:
         display_params: Mapping[str, Any] | None = None,
         jobs: int | None = 1,
     ) -> list[Finding]:
+        findings, _ = self.evaluate_kept(
+            inventory, as_of=as_of, params=params, display_params=display_params, jobs=jobs
+        )
+        return findings
+
+    def evaluate_kept(
+        self,
+        inventory: Inventory,
+        *,
+        as_of: AsOf,
+        params: Mapping[str, Any],
+        display_params: Mapping[str, Any] | None = None,
+        jobs: int | None = 1,
+        keep: frozenset[Status] | None = None,
+    ) -> tuple[list[Finding], Tally | None]:
+        """The findings whose status is in `keep` (None: all), unsorted; with `keep`,
+        also the `Tally` of all of them (a format that lists only failures still counts
+        the passes). Evaluated in other processes, the findings not kept never travel."""
         shown = display_params if display_params is not None else params
         env = Env(inventory=inventory, as_of=as_of, params=params)
         rules = self.rules
@@ -164,9 +182,12 @@ class NativeEngine:
         # Evaluation allocates hundreds of thousands of findings that all stay alive:
         # the cyclic collector would walk them again and again for nothing.
         with paused_gc():
-            if jobs == 1:
-                return evaluate_rules(rules, env, shown)
-            return _evaluate_sharded(rules, env, shown, jobs)
+            if jobs > 1:
+                return _evaluate_sharded(rules, env, shown, jobs, keep)
+            findings = evaluate_rules(rules, env, shown)
+            if keep is None:
+                return findings, None
+            return [f for f in findings if f.status in keep], Tally.of(findings)
 
 
 PARALLEL_MIN_RESOURCES = 20_000
@@ -182,34 +203,56 @@ def evaluate_rules(rules: Iterable[Rule], env: Env, shown: Mapping[str, Any]) ->
     return findings
 
 
-def _evaluate_sharded(rules: Sequence[Rule], env: Env, shown: Mapping[str, Any], jobs: int) -> list[Finding]:
+def _evaluate_sharded(
+    rules: Sequence[Rule], env: Env, shown: Mapping[str, Any], jobs: int, keep: frozenset[Status] | None
+) -> tuple[list[Finding], Tally | None]:
     """The rules shared among `jobs` processes (`zenpolicy.parallel`), taken one at a
     time from a queue, the largest first. Findings come back as plain values
     (`transfer`); the list's order differs from the serial one, the findings do not
-    (reports sort them)."""
+    (reports sort them). `keep`: see `NativeEngine.evaluate_kept`."""
     from zenpolicy.engines import transfer  # it builds on this module
 
     inventory = env.inventory
     size = [1 if rule.resource == INVENTORY else len(inventory.kind(rule.resource)) for rule in rules]
 
+    def evaluate_taken() -> tuple[list[Finding], list[int], Tally | None]:
+        taken: list[int] = []
+
+        def take() -> Iterator[Rule]:  # lazily: one rule at a time from the queue
+            for index in queue:
+                taken.append(index)
+                yield rules[index]
+
+        found = evaluate_rules(take(), env, shown)
+        if keep is None:
+            return found, taken, None
+        return [f for f in found if f.status in keep], taken, Tally.of(found)
+
     def work(_: int, out: IO[bytes]) -> None:
-        found = evaluate_rules((rules[i] for i in queue), env, shown)  # lazily: one at a time
         # A value marshal cannot write (none of the inventory's or the built-in
         # rules'): nothing is sent, and the parent evaluates those rules itself.
         with contextlib.suppress(ValueError):
-            out.write(transfer.dumps(found, rules, inventory))
+            out.write(transfer.dumps(*evaluate_taken(), rules, inventory))
 
     with parallel.TaskQueue(sorted(range(len(rules)), key=lambda i: (-size[i], i))) as queue:
         with parallel.Forked(work, range(1, jobs)) as forked:
-            findings = evaluate_rules((rules[i] for i in queue), env, shown)
+            findings, done, tally = evaluate_taken()
             for index in range(jobs - 1):
                 if data := forked.result(index).read():
-                    findings += transfer.loads(data, rules, inventory)
-        # Every rule has at least one finding (not_applicable at least): the rules
-        # without one were taken by a process that failed, or could not send them.
-        covered = {f.rule_id for f in findings}
-        findings += evaluate_rules([rule for rule in rules if rule.id not in covered], env, shown)
-    return findings
+                    more, more_done, more_tally = transfer.loads(data, rules, inventory)
+                    findings += more
+                    done += more_done
+                    if tally is not None and more_tally is not None:
+                        tally = tally.merge(more_tally)
+        # The rules a process took but could not send (it failed, or a value marshal
+        # cannot write) are evaluated here.
+        left = set(range(len(rules))) - set(done)
+        if left:
+            lost = evaluate_rules([rules[i] for i in sorted(left)], env, shown)
+            findings += lost if keep is None else [f for f in lost if f.status in keep]
+            if tally is not None:
+                tally = tally.merge(Tally.of(lost))
+    return findings, tally
 
 
 def evaluate(

@@ -20,16 +20,23 @@ from typing import Any
 
 from zenpolicy.engines.native import INVENTORY_ADDRESS, new_check, new_finding
 from zenpolicy.inventory.model import Inventory, Resource
-from zenpolicy.model import Check, Finding, Location, Status
+from zenpolicy.model import Check, Finding, Location, Status, Tally
 from zenpolicy.rules.model import INVENTORY, Rule
 
 _STATUS_CODES = {status: code for code, status in enumerate(Status)}
 _STATUSES = tuple(Status)
 
 
-def dumps(findings: Sequence[Finding], rules: Sequence[Rule], inventory: Inventory) -> bytes:
-    """`findings` (of `rules`, on `inventory`) as bytes; ValueError when an evidence
-    value is not of a built-in type marshal writes."""
+def dumps(
+    findings: Sequence[Finding],
+    done: Sequence[int],
+    tally: Tally | None,
+    rules: Sequence[Rule],
+    inventory: Inventory,
+) -> bytes:
+    """`findings` of `rules` on `inventory`, with the indexes of the rules evaluated
+    (`done`) and the tally of all their findings when only some are sent, as bytes;
+    ValueError when an evidence value is not of a built-in type marshal writes."""
     rule_index = {rule.id: i for i, rule in enumerate(rules)}
     rule_kind = {rule.id: rule.resource for rule in rules}
     titles = {rule.id: rule.title for rule in rules}
@@ -67,13 +74,16 @@ def dumps(findings: Sequence[Finding], rules: Sequence[Rule], inventory: Invento
                 tuple(ids),
             )
         )
-    return marshal.dumps((checks, plain))
+    return marshal.dumps((checks, plain, list(done), None if tally is None else tally.to_plain()))
 
 
-def loads(data: bytes, rules: Sequence[Rule], inventory: Inventory) -> list[Finding]:
-    """The findings `dumps` wrote, equal field by field to the originals."""
+def loads(
+    data: bytes, rules: Sequence[Rule], inventory: Inventory
+) -> tuple[list[Finding], list[int], Tally | None]:
+    """The findings `dumps` wrote, equal field by field to the originals, the indexes
+    of the rules evaluated, and the tally."""
     # Our own child's bytes, from a file with no name that only this process tree holds.
-    table, plain = marshal.loads(data)  # noqa: S302
+    table, plain, done, tally = marshal.loads(data)  # noqa: S302
     checks: list[Check] = [new_check(*fields) for fields in table]
     evidences: dict[tuple[int, ...], tuple[Check, ...]] = {}
     statuses = _STATUSES
@@ -105,4 +115,4 @@ def loads(data: bytes, rules: Sequence[Rule], inventory: Inventory) -> list[Find
                 evidence,
             )
         )
-    return out
+    return out, list(done), None if tally is None else Tally.from_plain(tally)

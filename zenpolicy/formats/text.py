@@ -141,12 +141,17 @@ def _show(value: Any) -> str:
     return str(value)
 
 
-def render(report: Report, options: RenderOptions) -> str:
+def render(report: Report, options: RenderOptions, *, tally: Tally | None = None) -> str:
+    """The text report. `tally`: that of every finding, when `report` holds only the
+    failures and errors (all this report lists without `--verbose`; see
+    `check.run_rendered`)."""
+    if tally is not None and options.verbose:
+        raise ValueError("--verbose lists every finding: the report must hold them all")
     style = _Styler(options.color)
     lines = _actionable(report, style)
     if options.verbose:
         lines += _verbose(report, style)
-    tally = report.tally()
+    tally = report.tally() if tally is None else tally
     counts = tally.counts
     summary = summary_line(report, tally)
     if counts["error"]:
@@ -164,7 +169,7 @@ def render(report: Report, options: RenderOptions) -> str:
     return "\n".join(lines) + "\n"
 
 
-def stream(report: Report, options: RenderOptions) -> Iterator[bytes]:
+def stream(report: Report, options: RenderOptions, *, tally: Tally | None = None) -> Iterator[bytes]:
     """`render` as UTF-8 (at 100k resources the text is 21 MB, 47 MB with --verbose:
     small beside the report's own findings, so it is rendered whole)."""
-    yield render(report, options).encode("utf-8")
+    yield render(report, options, tally=tally).encode("utf-8")
