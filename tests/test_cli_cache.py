@@ -14,7 +14,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from test_cli_check import ROOT, write_rule, zenpolicy
+from test_cli_check import ROOT, clean_env, write_rule, zenpolicy
 
 _NO_RUN = (
     "import sys\n"
@@ -31,12 +31,10 @@ _NO_RUN = (
 def from_cache(*args: str | Path) -> subprocess.CompletedProcess[str]:
     """`zenpolicy ARGS` in a process that cannot evaluate: it answers from the cache or
     exits 99."""
-    env = {k: v for k, v in os.environ.items() if k not in ("NO_COLOR", "ZENPOLICY_DEBUG")}
-    env["PYTHONUTF8"] = "1"
     return subprocess.run(
         [sys.executable, "-c", _NO_RUN, *map(str, args)],
         cwd=ROOT,
-        env=env,
+        env=clean_env(),
         capture_output=True,
         text=True,
         encoding="utf-8",

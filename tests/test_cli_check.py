@@ -26,11 +26,17 @@ _CLEAN_ENV = (
 )
 
 
-def zenpolicy(*args: str | Path, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
-    """Run the CLI from the repository root; no run may ever show a traceback."""
+def clean_env(env: dict[str, str] | None = None) -> dict[str, str]:
+    """The environment of a CLI run: none of the user's zenpolicy settings, UTF-8."""
     full_env = {k: v for k, v in os.environ.items() if k not in _CLEAN_ENV}
     full_env["PYTHONUTF8"] = "1"  # reports quote French clauses: same bytes on every locale
     full_env.update(env or {})
+    return full_env
+
+
+def zenpolicy(*args: str | Path, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+    """Run the CLI from the repository root; no run may ever show a traceback."""
+    full_env = clean_env(env)
     proc = subprocess.run(
         [sys.executable, "-m", "zenpolicy", *map(str, args)],
         cwd=ROOT,

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 
 from zenpolicy import __version__, timings
 from zenpolicy.api import CheckOptions
-from zenpolicy.engines.native import NativeEngine, evaluate
+from zenpolicy.engines.native import NativeEngine
 from zenpolicy.errors import UsageError
 from zenpolicy.formats import FORMATS, RenderOptions, text
 from zenpolicy.gcpause import paused_gc
@@ -62,7 +62,7 @@ class Prepared:
 
 def run(options: CheckOptions) -> Report:
     with paused_gc():
-        report = _finish(_prepare(options))
+        report, _ = _finish(_prepare(options))
         gc.freeze()
     return report
 
@@ -88,7 +88,7 @@ def run_rendered(
             head, tally = _finish_listed(prepared, frozenset({Status.FAIL, Status.ERROR}))
             chunks = text.stream(head, render, tally=tally)
         else:
-            head = _finish(prepared)
+            head, _ = _finish(prepared)
             tally, chunks = head.tally(), FORMATS[format_](head, render)
         gc.freeze()
     return head, tally, chunks
@@ -112,39 +112,31 @@ def _prepare(options: CheckOptions) -> Prepared:
 def _finish_listed(prepared: Prepared, keep: frozenset[Status]) -> tuple[Report, Tally]:
     """The report holding only the findings whose status is in `keep`, and the tally of
     them all (native engine)."""
-    params = prepared.params
-    with timings.stage("evaluate"):
-        findings, tally = NativeEngine(prepared.catalogue.rules).evaluate_kept(
-            prepared.loaded.inventory,
-            as_of=prepared.as_of,
-            params=params.values,
-            display_params=params.display,
-            jobs=prepared.options.jobs,
-            keep=keep,
-        )
+    report, tally = _finish(prepared, keep)
     assert tally is not None  # asked for with `keep`
-    with timings.stage("sort"):
-        ordered = sort_findings(findings)
-    return prepared.report(ordered), tally
+    return report, tally
 
 
-def _finish(prepared: Prepared) -> Report:
+def _finish(prepared: Prepared, keep: frozenset[Status] | None = None) -> tuple[Report, Tally | None]:
+    """The report (of the findings whose status is in `keep`, native engine, with the
+    tally of them all; None: every finding, no tally)."""
     options, catalogue, inventory = prepared.options, prepared.catalogue, prepared.loaded.inventory
     params = prepared.params
+    tally = None
     if options.engine == "native":
         with timings.stage("evaluate"):
-            findings = evaluate(
-                catalogue.rules,
+            findings, tally = NativeEngine(catalogue.rules).evaluate_kept(
                 inventory,
                 as_of=prepared.as_of,
                 params=params.values,
                 display_params=params.display,
                 jobs=options.jobs,
+                keep=keep,
             )
     else:
         from zenpolicy.engines import opa  # type: ignore[attr-defined,unused-ignore]
 
-        assert options.opa is not None  # checked by _prepare
+        assert options.opa is not None and keep is None  # checked by _prepare; text: native only
         findings = opa.evaluate(
             catalogue.rules,
             inventory,
@@ -156,4 +148,4 @@ def _finish(prepared: Prepared) -> Report:
         )
     with timings.stage("sort"):
         ordered = sort_findings(findings)
-    return prepared.report(ordered)
+    return prepared.report(ordered), tally

@@ -192,7 +192,8 @@ class Report:
     """The one non-deterministic field, marked as such in every format; None omits it."""
 
     def counts(self) -> dict[str, int]:
-        return Tally.of(self.findings).counts
+        tally = Counter(map(attrgetter("status"), self.findings))  # C loops: 350k findings at 100k
+        return {str(s): tally[s] for s in Status}
 
     def tally(self) -> Tally:
         return Tally.of(self.findings)

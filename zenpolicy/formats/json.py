@@ -191,10 +191,10 @@ def stream(report: Report, options: RenderOptions) -> Iterator[bytes]:
     runs = [[starts[i] for i in run] for run in parallel.split_evenly([1] * len(starts), jobs)]
 
     def items(run: list[int]) -> Iterator[bytes]:
-        for start in run:
-            if start:
-                yield b",\n"
-            yield _findings(findings[start : start + CHUNK])
+        # A run starts on a chunk boundary: its chunks are the report's.
+        if run[0]:
+            yield b",\n"
+        yield from render_items(findings[run[0] : run[-1] + CHUNK])
 
     def work(run: list[int], out: IO[bytes]) -> None:
         for data in items(run):
