@@ -215,6 +215,26 @@ def compile_bytecode() -> None:
     )
 
 
+def calibrate() -> float:
+    """The median time of a fixed pure-Python workload shaped like zenpolicy's (dicts
+    built, read and sorted), in a child process. The project's machine is shared and its
+    speed has been seen to vary twofold within a day: this says how fast it was while a
+    series ran, so that two series are compared only at similar values."""
+    code = (
+        "import time\n"
+        "t = time.perf_counter()\n"
+        "rows = [{'name': f'r{i}', 'n': i % 97, 'ok': i % 3 == 0} for i in range(300_000)]\n"
+        "rows.sort(key=lambda r: (r['n'], r['name']))\n"
+        "sum(1 for r in rows if r['ok'] and r['n'] > 10)\n"
+        "print(time.perf_counter() - t)\n"
+    )
+    times = [
+        float(subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout)
+        for _ in range(5)
+    ]
+    return median(times)
+
+
 def median(values: list[float]) -> float:
     return statistics.median(values) if values else float("nan")
 
@@ -330,6 +350,8 @@ def show(rows: list[dict[str, Any]], info: dict[str, Any]) -> str:
         f"{info['machine']['ram_gb']} GB RAM, load average at start "
         f"{', '.join(f'{x:.2f}' for x in info['machine']['load_average'])}",
         "versions: " + ", ".join(f"{k} {v}" for k, v in info["versions"].items()),
+        f"host speed: the calibration loop took {info['calibration'][0]:.3f} s before and "
+        f"{info['calibration'][1]:.3f} s after (compare series only at similar values)",
         f"commit {info['commit']}; medians of {info['runs']} runs, seconds (wall clock):",
         "",
     ]
@@ -428,10 +450,13 @@ def main(argv: list[str] | None = None) -> None:
     ).stdout.strip()
     info: dict[str, Any] = {"machine": machine(), "versions": versions(), "runs": opts.runs, "commit": commit}
     rows = []
+    speed = [calibrate()]
     with tempfile.TemporaryDirectory() as tmp:
         for size in sizes:
             rows.append(bench_size(size, opts.runs, opts.checkov and size == opts.checkov_size, Path(tmp)))
             print(f"  {size:,} done: {json.dumps(rows[-1])}", file=sys.stderr)
+    speed.append(calibrate())
+    info["calibration"] = speed
     text = show(rows, info)
     print(text)
     if opts.json:
