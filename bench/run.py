@@ -350,8 +350,9 @@ def show(rows: list[dict[str, Any]], info: dict[str, Any]) -> str:
         f"{info['machine']['ram_gb']} GB RAM, load average at start "
         f"{', '.join(f'{x:.2f}' for x in info['machine']['load_average'])}",
         "versions: " + ", ".join(f"{k} {v}" for k, v in info["versions"].items()),
-        f"host speed: the calibration loop took {info['calibration'][0]:.3f} s before and "
-        f"{info['calibration'][1]:.3f} s after (compare series only at similar values)",
+        f"host speed: the calibration loop took {info['calibration'][0]:.3f} s before the series and "
+        f"{info['calibration'][1]:.3f} s after; before each size, in the table (compare figures only at "
+        "similar values)",
         f"commit {info['commit']}; medians of {info['runs']} runs, seconds (wall clock):",
         "",
     ]
@@ -367,6 +368,7 @@ def show(rows: list[dict[str, Any]], info: dict[str, Any]) -> str:
         "cache hit",
     ]
     head += ["floor", f"-j {jobs}/floor", "eval/load (-j 1)", "peak MB -j 1", f"peak MB -j {jobs} (child)"]
+    head += ["calibration"]
     lines.append(" | ".join(head))
     lines.append(" | ".join("---" for _ in head))
     for row in rows:
@@ -386,6 +388,7 @@ def show(rows: list[dict[str, Any]], info: dict[str, Any]) -> str:
                     f"{row['evaluate_1'] / row['load_1']:.2f}",
                     f"{row['peak_1_mb']:.0f}",
                     f"{row['peak_n_mb']:.0f} ({row['peak_n_child_mb']:.0f})",
+                    f"{row['calibration']:.3f}",
                 ]
             )
         )
@@ -453,7 +456,9 @@ def main(argv: list[str] | None = None) -> None:
     speed = [calibrate()]
     with tempfile.TemporaryDirectory() as tmp:
         for size in sizes:
+            before = calibrate() if rows else speed[0]
             rows.append(bench_size(size, opts.runs, opts.checkov and size == opts.checkov_size, Path(tmp)))
+            rows[-1]["calibration"] = before
             print(f"  {size:,} done: {json.dumps(rows[-1])}", file=sys.stderr)
     speed.append(calibrate())
     info["calibration"] = speed
