@@ -133,3 +133,103 @@ def test_rule_templates_are_checked_when_rules_load(tmp_path: Any, template: str
     assert problem.code == "bad-template" and problem.message.startswith(
         "message template does not compile: "
     )
+
+
+# ---- plans read without Jinja2 -----------------------------------------------------------
+
+_PIECES = [
+    "{{ address }}",
+    "{{address}}",
+    "{{ resource.a }}",
+    "{{ resource.a.b_2 }}",
+    "{{  params.rotation  }}",
+    "{{ evidence[0].actual }}",
+    "{{ evidence[12] }}",
+    "{{ resource[0] }}",
+    "{{ evidence[01] }}",
+    "{{ resource.items }}",
+    "{{ resource._private }}",
+    "{{ resource.true }}",
+    "{{ resource.not.in }}",
+    "{{ other.a }}",
+    "{{ true }}",
+    "{{- address }}",
+    "{{ address -}}",
+    "{{+ address }}",
+    "{{\taddress }}",
+    "{{ address\n}}",
+    "{{ resource . a }}",
+    "{{ resource.a | upper }}",
+    "{{ address }",
+    "{ address }}",
+    "{{{ address }}}",
+    "{% if x %}y{% endif %}",
+    "{# note #}",
+    "{% raw %}{{ address }}{% endraw %}",
+    "{{ résumé }}",
+    "{{ resource.é }}",
+    " lists ",
+    "(admins: ",
+    "%",
+    "#",
+    "-",
+    "}",
+    "{",
+    "é ü 🙂",
+    "\n",
+    "\r\n",
+    "\r",
+    "  ",
+    "\t",
+]
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.lists(st.sampled_from(_PIECES) | st.text(max_size=4), max_size=8))
+def test_plans_read_without_jinja2_are_jinja2s(parts: list[str]) -> None:
+    """Where `_simple_plan` answers, it answers what Jinja2's parse gives (`_plan`)."""
+    from zenpolicy.rules.message import _JINJA, _plan, _simple_plan
+
+    template = "".join(parts)
+    simple = _simple_plan(template)
+    if simple is not _JINJA:
+        assert simple == _plan(template), template
+
+
+def test_simple_plans_cover_the_builtin_templates_and_step_aside_otherwise() -> None:
+    from zenpolicy.rules.message import _JINJA, _plan, _simple_plan
+
+    for rule in load_catalogue((), reuse=False).rules:
+        for template in (rule.message, rule.raw["message"]):
+            assert _simple_plan(template) == _plan(template), rule.id
+    assert _simple_plan("{{ address }} has {{ evidence[0].actual }} of {{ params.n }}") == (
+        ("address", None, ()),
+        " has ",
+        ("evidence", 0, ("actual",)),
+        " of ",
+        ("params", None, ("n",)),
+    )
+    for other in (
+        "{{ address | upper }}",
+        "{{- address }}",
+        "a\r\nb",
+        "{{ address }}\n",
+        "{{ resource.keys }}",
+    ):
+        assert _simple_plan(other) is _JINJA, other
+
+
+def test_the_builtin_catalogue_loads_without_jinja2() -> None:
+    """Reading the rules from their files (nothing stored) imports no Jinja2: every
+    built-in template is planned without it, and a planned template needs no compiling."""
+    import subprocess
+    import sys
+
+    code = (
+        "import sys\n"
+        "from zenpolicy.rules.loader import load_catalogue\n"
+        "assert len(load_catalogue((), reuse=False).rules) > 90\n"
+        "print('jinja2' in sys.modules)\n"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert done.stdout.strip() == "False"

@@ -12,6 +12,7 @@ it is looked up on) takes Jinja2. Jinja2 itself is imported on first use only.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Mapping, Sequence
 from functools import cache, lru_cache
 from typing import TYPE_CHECKING, Any
@@ -73,10 +74,54 @@ def remember_plans(plans: Mapping[str, tuple[Piece, ...] | None]) -> None:
 
 def plan(text: str) -> tuple[Piece, ...] | None:
     """The template as literal text and plain lookups, or None when only Jinja2 can
-    render it. Read from Jinja2's own parse, so the literal text is exactly its own."""
+    render it. Read from Jinja2's own parse, so the literal text is exactly its own,
+    unless `_simple_plan` can tell what that parse gives without Jinja2."""
     if text not in _PLANS:
-        _PLANS[text] = _plan(text)
+        simple = _simple_plan(text)
+        _PLANS[text] = _plan(text) if simple is _JINJA else simple
     return _PLANS[text]
+
+
+_NAME = r"[A-Za-z_][A-Za-z0-9_]*"
+_SIMPLE_TAG = re.compile(
+    r"\{\{ *(address|resource|params|evidence)(?:\[(0|[1-9][0-9]{0,5})\])?((?:\." + _NAME + r")*) *\}\}"
+)
+
+
+def _simple_plan(text: str) -> Any:
+    """`_plan(text)` for the templates almost every rule has (text, and `{{ root.a.b }}`
+    or `{{ evidence[0].actual }}` tags spaced by blanks), or `_JINJA` when not sure.
+
+    Importing Jinja2 and parsing with it cost about 0.1 s of a run whose catalogue is
+    not stored (a CI job in a fresh container, `--no-cache`), more than loading the
+    rules themselves. Anything Jinja2 might read otherwise is left to it: any other
+    brace in the text (statements, comments, raw blocks, whitespace control, a third
+    brace), a carriage return or a final newline (its lexer rewrites both), a name
+    `_plan` refuses. tests/test_message.py checks the two agree on generated templates."""
+    if "\r" in text or text.endswith("\n"):
+        return _JINJA
+    pieces: list[Piece] = []
+    start = 0
+    for tag in _SIMPLE_TAG.finditer(text):
+        literal = text[start : tag.start()]
+        if "{" in literal or "}" in literal:
+            return _JINJA
+        if literal:
+            pieces.append(literal)
+        root, index, dotted = tag.groups()
+        names = tuple(dotted.split(".")[1:])
+        if any(name.startswith("_") or name in _DICT_ATTRIBUTES for name in names):
+            return _JINJA
+        if index is not None and root != "evidence":
+            return _JINJA
+        pieces.append((root, None if index is None else int(index), names))
+        start = tag.end()
+    rest = text[start:]
+    if "{" in rest or "}" in rest:
+        return _JINJA
+    if rest:
+        pieces.append(rest)
+    return tuple(pieces)
 
 
 def _plan(text: str) -> tuple[Piece, ...] | None:
