@@ -394,8 +394,10 @@ class LazySourceMap(SourceMap):
         self._whole.add(head)
 
 
-def parse_fast(text: str) -> tuple[dict[str, Any], LazySourceMap] | None:
-    """`parse_yaml(text)`'s value and positions, or None when only `yaml12` can say."""
+def fast_value(text: str) -> dict[str, Any] | None:
+    """`parse_yaml(text)`'s value when it is a mapping, by yaml-rs, or None when only
+    `yaml12` can say. No positions: see `parse_fast` (inventories) and
+    rules/fastparse.py (rule files) for those."""
     if _yaml_rs_loads is None:
         return None
     start = 4 if text.startswith("---\n") else 0  # an opening marker changes nothing
@@ -413,6 +415,15 @@ def parse_fast(text: str) -> tuple[dict[str, Any], LazySourceMap] | None:
     # cheap: the reference parser gives them their exact value or error.
     if type(value) is not dict or not _plain_shape(value):
         return None
+    return value
+
+
+def parse_fast(text: str) -> tuple[dict[str, Any], LazySourceMap] | None:
+    """`parse_yaml(text)`'s value and positions, or None when only `yaml12` can say."""
+    value = fast_value(text)
+    if value is None:
+        return None
+    start = 4 if text.startswith("---\n") else 0
     scanned = _scan_names(text, start)
     if scanned is None:
         return None

@@ -10,7 +10,7 @@ from __future__ import annotations
 import hashlib
 import marshal
 import os
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any
@@ -113,12 +113,18 @@ class LoadError(Exception):
         self.problem = problem
 
 
-def load_file(path: Path, shown: str, *, fast: bool = False) -> Document:
+FastParser = Callable[[str], "tuple[Any, SourceMap] | None"]
+"""A text's value and source map, exactly yaml12's, or None when only yaml12 can say."""
+
+
+def load_file(path: Path, shown: str, *, fast: bool = False, parser: FastParser | None = None) -> Document:
     """Read and parse one file. With `fast`, yaml-rs parses it when its result is
-    provably yaml12's (see fastload); otherwise, and for every error, yaml12 does."""
+    provably yaml12's (see fastload); otherwise, and for every error, yaml12 does.
+    `parser`: another such fast path, for files that are not inventories (rules)."""
     text, digest = read_text(path, shown)
-    if fast:
-        parsed = parse_fast(text)
+    quick = parse_fast if fast else parser
+    if quick is not None:
+        parsed = quick(text)
         if parsed is not None:
             return Document(path=shown, value=parsed[0], source_map=parsed[1], sha256=digest)
     try:

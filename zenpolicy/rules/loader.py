@@ -23,6 +23,7 @@ from zenpolicy.inventory.schema import KindValidator, kind_schemas, reference_pa
 from zenpolicy.model import Clause, Location, Problem, Severity
 from zenpolicy.resources import policies_dir, schemas_dir
 from zenpolicy.rules import ast, stored
+from zenpolicy.rules.fastparse import parse_rule_file
 from zenpolicy.rules.message import compile_template, plan
 from zenpolicy.rules.model import INVENTORY, Example, ParamSpec, Rule
 from zenpolicy.rules.params import TYPES, coerce
@@ -181,7 +182,7 @@ def _load_rule(
     path: Path, shown: str, builtin: bool, params: dict[str, ParamSpec], problems: list[Problem]
 ) -> Rule | None:
     try:
-        doc = load_file(path, shown)
+        doc = load_file(path, shown, parser=parse_rule_file)
     except LoadError as exc:
         problems.append(exc.problem)
         return None

@@ -9,7 +9,7 @@ SHA-256 of:
 
 * the format of this file and zenpolicy's version, the Python version;
 * zenpolicy's sources and schemas (their bytes);
-* the libraries that read rules (PyYAML, Jinja2, jsonschema-rs, RE2): where they are
+* the libraries that read rules (PyYAML, yaml-rs, Jinja2, jsonschema-rs, RE2): where they are
   installed, and their files' sizes and times;
 * each rule directory (the built-in one first): its path, and every file below it
   (relative path and bytes).
@@ -55,7 +55,7 @@ if TYPE_CHECKING:
 
 FORMAT = 2
 KEEP = 8
-_LIBRARIES = ("yaml", "jinja2", "jsonschema_rs", "re2")
+_LIBRARIES = ("yaml", "yaml_rs", "jinja2", "jsonschema_rs", "re2")
 _PACKAGE = Path(__file__).resolve().parent.parent
 
 
