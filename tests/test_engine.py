@@ -424,3 +424,56 @@ def test_combiner_is_the_tree_verdict(tree: ast.Condition, data: st.DataObject) 
     n = len(top_leaves(tree))
     results = data.draw(st.lists(st.booleans(), min_size=n, max_size=n))
     assert combiner(tree)(results) is _verdict(tree, list(results))
+
+
+# ---- cron gaps: cronsim's sets and day test against its own iterator ----------------------
+
+_NUMBERS = {"minute": (0, 59), "hour": (0, 23), "dom": (1, 31), "month": (1, 12), "dow": (0, 7)}
+
+
+@st.composite
+def _cron_field(draw: st.DrawFn, field: str) -> str:
+    low, high = _NUMBERS[field]
+    number = st.integers(low, high)
+    step = st.integers(1, high)
+    shapes = [
+        st.just("*"),
+        number.map(str),
+        st.builds(lambda s: f"*/{s}", step),
+        st.builds(lambda a, b: f"{min(a, b)}-{max(a, b)}", number, number),
+        st.builds(lambda a, b, s: f"{min(a, b)}-{max(a, b)}/{s}", number, number, step),
+        st.lists(number, min_size=2, max_size=3, unique=True).map(lambda xs: ",".join(map(str, xs))),
+    ]
+    if field == "dom":
+        shapes += [st.sampled_from(["L", "LW", "15W", "1W", "31W"])]
+    if field == "month":
+        shapes += [st.sampled_from(["FEB", "JAN-MAR", "*/3", "2,8"])]
+    if field == "dow":
+        shapes += [st.sampled_from(["MON", "MON-FRI", "5L", "MON#5", "SUN#1", "0L", "7"])]
+    return draw(st.one_of(shapes))
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.tuples(*(_cron_field(name) for name in ("minute", "hour", "dom", "month", "dow"))))
+def test_cron_days_and_times_are_cronsims(fields: tuple[str, ...]) -> None:
+    """The firing days (cronsim's day test, date by date) and the times of a day
+    (cronsim's minute and hour sets) are what cronsim's iterator gives, or both fail."""
+    from cronsim import CronSimError
+
+    from zenpolicy.rules import schedule
+
+    minute, hour, dom, month, dow = fields
+    days_expr = f"0 0 {dom} {month} {dow}"
+    for fast, walked, args in (
+        (schedule._firing_days, schedule._walked_firing_days, (days_expr,)),
+        (schedule._times_of_day, schedule._walked_times_of_day, (minute, hour)),
+    ):
+        try:
+            expected: list[int] | type[Exception] = walked(*args)
+        except CronSimError:
+            expected = CronSimError
+        if expected is CronSimError:
+            with pytest.raises(CronSimError):
+                fast(*args)
+        else:
+            assert fast(*args) == expected, args
