@@ -179,6 +179,21 @@ def test_key_changes_with_the_tool(tmp_path: Path, monkeypatch: pytest.MonkeyPat
         cache.tool_fingerprint.cache_clear()
 
 
+def test_key_changes_with_a_library(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Another version of a library that decides values (here RE2) is another key."""
+    root = _estate(tmp_path / "inv")
+    before = _key(root)
+    stamp = cache.library_stamp
+    cache.tool_fingerprint.cache_clear()
+    monkeypatch.setattr(cache, "library_stamp", lambda name: stamp(name) + ("+1" if name == "re2" else ""))
+    try:
+        assert _key(root) != before
+    finally:
+        cache.tool_fingerprint.cache_clear()
+    assert "re2" in cache._LIBRARIES and stamp("re2").startswith("re2:/")
+    assert stamp("no_such_library_here") == "no_such_library_here:absent"
+
+
 @pytest.mark.parametrize(
     "options",
     [

@@ -36,6 +36,7 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
+import importlib.util
 import json
 import marshal
 import os
@@ -71,7 +72,8 @@ MAX_BYTES = 2 * 1024**3
 """Older entries are removed beyond these (a 100k-resource JSON report is ~220 MB)."""
 
 _MAGIC = b"zenpolicy-cache\n"
-_LIBRARIES = ("yaml-rs", "pyyaml", "jsonschema", "jsonschema-rs", "cronsim", "jinja2", "click")
+_LIBRARIES = ("yaml_rs", "yaml", "jsonschema", "jsonschema_rs", "cronsim", "jinja2", "re2", "orjson", "click")
+"""The libraries whose behaviour reaches a report (by import name)."""
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -104,6 +106,19 @@ def _digest_files(paths: Iterable[Path], base: Path) -> list[tuple[str, str]]:
     return sorted(out)
 
 
+def library_stamp(name: str) -> str:
+    """Where a library is installed, and when (sizes and times of its module and its
+    directory): another version is other files. Found without importing the library
+    and without `importlib.metadata`, whose import and scan of every installed
+    distribution cost more than the rest of a small check's key."""
+    spec = importlib.util.find_spec(name)
+    if spec is None or spec.origin is None:
+        return f"{name}:absent"
+    origin = Path(spec.origin)
+    stamps = [f"{p}:{s.st_size}:{s.st_mtime_ns}" for p in (origin, origin.parent) for s in (p.stat(),)]
+    return f"{name}:{'|'.join(stamps)}"
+
+
 def tree_digest(root: Path, suffixes: tuple[str, ...] = ()) -> str:
     """SHA-256 over the relative paths and contents of the files below `root`."""
     if not root.exists():
@@ -121,17 +136,10 @@ def tree_digest(root: Path, suffixes: tuple[str, ...] = ()) -> str:
 @cache
 def tool_fingerprint() -> str:
     """What identifies this installation's behaviour (computed once per process)."""
-    from importlib.metadata import PackageNotFoundError, version
-
     from zenpolicy.resources import policies_dir, schemas_dir
 
     package = Path(__file__).resolve().parent
-    libraries: dict[str, str | None] = {}
-    for name in _LIBRARIES:
-        try:
-            libraries[name] = version(name)
-        except PackageNotFoundError:
-            libraries[name] = None
+    libraries = {name: library_stamp(name) for name in _LIBRARIES}
     parts = {
         "zenpolicy": __version__,
         "source": tree_digest(package, (".py",)),

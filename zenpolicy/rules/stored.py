@@ -39,7 +39,6 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import hashlib
-import importlib.util
 import json
 import os
 import sys
@@ -86,18 +85,9 @@ def _tree(root: Path, suffixes: tuple[str, ...]) -> str:
     return digest.hexdigest()
 
 
-def _library(name: str) -> str:
-    """Where a library is installed, and when: a new version is new files."""
-    spec = importlib.util.find_spec(name)
-    if spec is None or spec.origin is None:
-        return f"{name}:absent"
-    origin = Path(spec.origin)
-    stamps = [f"{p}:{s.st_size}:{s.st_mtime_ns}" for p in (origin, origin.parent) for s in (p.stat(),)]
-    return f"{name}:{'|'.join(stamps)}"
-
-
 def key(dirs: Sequence[Path]) -> str:
     """The key of the catalogue loaded from `dirs` (the built-in directory first)."""
+    from zenpolicy.cache import library_stamp
     from zenpolicy.resources import schemas_dir
 
     parts = [
@@ -106,7 +96,7 @@ def key(dirs: Sequence[Path]) -> str:
         f"python {sys.version}",
         f"sources {_tree(_PACKAGE, ('.py',))}",
         f"schemas {_tree(schemas_dir(), ('.json',))}",
-        *(_library(name) for name in _LIBRARIES),
+        *(library_stamp(name) for name in _LIBRARIES),
         *(f"rules {d.resolve().as_posix()} {_tree(d, ('.yaml', '.yml'))}" for d in dirs),
     ]
     return hashlib.sha256("\n".join(parts).encode()).hexdigest()
