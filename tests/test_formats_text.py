@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 
+import click
 import pytest
 
 from zenpolicy.formats import RenderOptions
@@ -172,3 +173,20 @@ def test_generated_at_shown_only_when_present() -> None:
     assert render(sample_report("2026-11-26T08:00:00+00:00")).endswith(
         "generated at 2026-11-26T08:00:00+00:00\n"
     )
+
+
+def test_coloured_lines_exactly() -> None:
+    """Colour changes the styled parts only; each finding's columns are styled per line
+    (a run of one rule's findings shares them)."""
+    lines = render(sample_report(), color=True).splitlines()
+    bold_rule = click.style("ACC-01 ", bold=True)
+    assert lines[1] == (
+        f"  inv/accounts.yaml:3:5   {bold_rule}  {click.style('error', fg='magenta', bold=True)}"
+        "     rule could not be evaluated: boom"
+    )
+    assert lines[2] == click.style("      the rule could not be evaluated on this resource", dim=True)
+    assert lines[3] == (
+        f"  inv/accounts.yaml:12:5  {bold_rule}  {click.style('medium', fg='yellow')}    account.bob has no role"
+    )
+    assert lines[4] == f"      {click.style('fix:', dim=True)} fix ACC-01"
+    assert [ANSI.sub("", line) for line in lines] == render(sample_report()).splitlines()
