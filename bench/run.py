@@ -11,6 +11,8 @@ interpreter; the OS page cache is warm, as it is for a user who just saved a fil
 * stages: the same runs' own stage timings (`ZENPOLICY_TIMINGS=1`, printed by zenpolicy
   itself: catalogue, load, validate, build, evaluate, sort, report; with several jobs a
   large JSON report is evaluated and rendered in one stage, `evaluate+render`);
+* text: `check DIR --no-cache` with the default format (text, failures only, to
+  standard output) and jobs: what ops run;
 * first run: the default command (default jobs, caches on) with an empty result cache
   and the rule catalogue stored by an earlier run: an inventory checked for the first
   time by a zenpolicy that has run before on the machine;
@@ -270,6 +272,9 @@ def bench_size(size: int, runs: int, with_checkov: bool, tmp: Path) -> dict[str,
             add(f"peak_{label}_child_mb", peak["children"])
             for name, value in stage_times(err).items():
                 add(f"{name}_{label}", value)
+        # What ops run: the text report (failures only) to standard output, default jobs.
+        wall, _, _, _ = run_child(py("zenpolicy", "check", str(root), "--no-cache"), env)
+        add("text_n", wall)
         _, _, out, _ = run_child(py(str(Path(__file__)), "--child-floor", str(root)))
         add("parse_floor", json.loads(out.splitlines()[-1])["parse_floor"])
         # A first run: the default command on an inventory never checked (the result
@@ -364,6 +369,7 @@ def show(rows: list[dict[str, Any]], info: dict[str, Any]) -> str:
         "check -j 1",
         f"check -j {jobs}",
         "first run",
+        "text",
         "rerun",
         "cache hit",
     ]
@@ -381,6 +387,7 @@ def show(rows: list[dict[str, Any]], info: dict[str, Any]) -> str:
                     f"{row['check_1']:.2f}",
                     f"{row['check_n']:.2f}",
                     f"{row['first']:.2f}",
+                    f"{row['text_n']:.2f}",
                     f"{row['rerun']:.2f}",
                     f"{row['cache_hit']:.2f}",
                     f"{row['parse_floor']:.2f}",

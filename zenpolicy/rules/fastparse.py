@@ -71,9 +71,9 @@ def example_positions(text: str, value: dict[str, Any]) -> dict[Path_, tuple[int
     """yaml12's position of every example (the start of the list item's node), or
     None unless the lines say it beyond doubt.
 
-    Block structure is indentation: every line at column 1 must be a top-level key, and
-    every line of the `examples` block at or left of
-    an indentation the scan works at must be one it expects (an `expect:` key, a `- `
+    Block structure is indentation: every line at column 1 must be a top-level key (the
+    parsed keys, in order), every line of the `examples` block at or left of an
+    indentation the scan works at must be one it expects (an `expect:` key, a `- `
     item, a blank or a comment), and the items found must be as many as the parsed
     lists hold, in each list. Flow style, items written on the line after their dash,
     comments right after a dash, keys in quotes: the scan gives up, and yaml12 reads
