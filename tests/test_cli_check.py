@@ -257,3 +257,24 @@ def test_timings_go_to_standard_error_and_change_nothing_else() -> None:
     assert stages == ["catalogue", "load", "validate", "build", "evaluate", "sort", "report"]
     for line in timed.stderr.splitlines():
         assert re.fullmatch(r"zenpolicy: timing: [a-z+]+ \d+\.\d{3} s", line), line
+
+
+def test_terminal_controls_from_the_inventory_are_shown_escaped(tmp_path: Path) -> None:
+    """A value that would retitle the terminal (OSC ... BEL), a C1 CSI and a right-to-left
+    override, quoted by a failure's message, reach the text report as visible escapes
+    (with colour: tests/test_formats_text.py)."""
+    inv = tmp_path / "inv"
+    inv.mkdir()
+    (inv / "people.yaml").write_text(
+        'person:\n  bob:\n    full_name: "B\\e]0;pwned\\ao\\x9bb\\u202e"\n    status: active\n',
+        encoding="utf-8",
+    )
+    (inv / "zenpolicy.yaml").write_text("as_of: 2026-11-26\n", encoding="utf-8")
+    rules = tmp_path / "rules"
+    write_rule(rules, "T-NAME", message="{{ address }} is called {{ resource.full_name }}")
+    plain = zenpolicy("check", inv, "--policies", rules, "--select", "T-NAME")
+    assert plain.returncode == 1
+    line = next(line for line in plain.stdout.splitlines() if "T-NAME" in line)
+    assert line.endswith("person.bob is called B\\x1b]0;pwned\\x07o\\x9bb\\u202e")
+    for raw in ("\x1b", "\x07", "\x9b", "\u202e"):
+        assert raw not in plain.stdout

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import re
 
 import click
@@ -9,7 +10,7 @@ import pytest
 
 from zenpolicy.formats import RenderOptions
 from zenpolicy.formats import render as render_format
-from zenpolicy.formats.text import params_line, summary_line
+from zenpolicy.formats.text import params_line, shown, summary_line
 from zenpolicy.model import (
     Check,
     Clause,
@@ -190,3 +191,35 @@ def test_coloured_lines_exactly() -> None:
     )
     assert lines[4] == f"      {click.style('fix:', dim=True)} fix ACC-01"
     assert [ANSI.sub("", line) for line in lines] == render(sample_report()).splitlines()
+
+
+def test_terminal_controls_are_shown_escaped_and_colour_is_the_only_escape() -> None:
+    """Messages, addresses, locations, domains, fixes and parameters can quote what users
+    wrote: what a terminal would act on (C0, C1, DEL, bidirectional controls) is shown as
+    an escape, in every part of the report, coloured or not."""
+    hostile = "a\x1b]8;;http://x\x07b\x9b2J\x7f\u202ec\u2066"
+    escaped = "a\\x1b]8;;http://x\\x07b\\x9b2J\\x7f\\u202ec\\u2066"
+    report = sample_report()
+    findings = [
+        dataclasses.replace(
+            f,
+            message=f"{f.message} {hostile}",
+            address=f"{f.address}{hostile}",
+            location=dataclasses.replace(f.location, path=f"inv/{hostile}.yaml"),
+        )
+        for f in report.findings
+    ]
+    rules = tuple(dataclasses.replace(r, remediation=f"{r.remediation} {hostile}") for r in report.rules)
+    report = dataclasses.replace(
+        report, findings=tuple(findings), rules=rules, params={"owner": f"x{hostile}", "n": 3}
+    )
+    for color in (False, True):
+        text = render(report, color=color, verbose=True)
+        bare = ANSI.sub("", text)
+        for raw in ("\x1b", "\x07", "\x9b", "\x7f", "\u202e", "\u2066"):
+            assert raw not in bare
+        # Three failing lines (location and message each), two fixes, the passing line
+        # (location and address), the not-applicable message, the parameter.
+        assert bare.count(escaped) == 12
+        assert f"params: n=3 owner=x{escaped}" in bare
+    assert shown("é 中 \u00a0 \u200d") == "é 中 \u00a0 \u200d"  # printable, or harmless

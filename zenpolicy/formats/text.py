@@ -38,11 +38,28 @@ class _Styler:
 
 _SEVERITY_NAMES = {s: str(s) for s in Severity}
 
+# Characters a terminal (or a CI log viewer) acts on instead of showing: C0 and C1
+# controls, DEL, and the bidirectional overrides and isolates that reorder what is
+# shown. Messages quote inventory values, locations quote file names: a value holding
+# `ESC ] 0 ; ... BEL` would retitle the terminal, an OSC 8 sequence would plant a link,
+# U+202E would reverse the line. They are written as escapes (`\x1b`, `\u202e`).
+_ESCAPES = {
+    code: f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}"
+    for code in (*range(0x20), *range(0x7F, 0xA0), *range(0x202A, 0x202F), *range(0x2066, 0x206A))
+}
+
+
+def shown(text: str) -> str:
+    """`text` with the characters a terminal would act on written as escapes."""
+    # isprintable() (C speed) is false for every character the table holds, and for a
+    # few harmless ones it leaves as they are (no-break space, joiners).
+    return text if text.isprintable() else text.translate(_ESCAPES)
+
 
 def _located(findings: list[Finding]) -> tuple[list[str], int, int]:
     """Each finding's location as text (made once: 350k at 100k resources), and the
     widths of the location and rule columns, so messages line up."""
-    locations = [str(f.location) for f in findings]
+    locations = [shown(str(f.location)) for f in findings]
     loc_w = max(map(len, locations), default=0)
     rule_w = max((len(f.rule_id) for f in findings), default=0)
     return locations, loc_w, rule_w
@@ -58,7 +75,7 @@ def _actionable(report: Report, style: _Styler) -> list[str]:
     groups: dict[str, list[tuple[Finding, str]]] = {}
     for f, where in zip(todo, locations, strict=True):
         rule = info.get(f.rule_id)
-        groups.setdefault(rule.domain if rule else "other", []).append((f, where))
+        groups.setdefault(shown(rule.domain) if rule else "other", []).append((f, where))
     lines: list[str] = []
     add = lines.append
     for domain, items in groups.items():
@@ -80,7 +97,7 @@ def _actionable(report: Report, style: _Styler) -> list[str]:
             ):
                 made = (f.rule_id, f.status, f.severity)
                 middle, after = _columns(f, info.get(f.rule_id), rule_w, style)
-            add(f"  {where:<{loc_w}}  {middle}{f.message}".rstrip())
+            add(f"  {where:<{loc_w}}  {middle}{shown(f.message)}".rstrip())
             if after:
                 add(after)
         add("")
@@ -96,11 +113,11 @@ def _columns(f: Finding, rule: RuleInfo | None, rule_w: int, style: _Styler) -> 
         name = _SEVERITY_NAMES[f.severity]
         level = style(name, **_SEVERITY_COLOURS[f.severity])
         pad = " " * (8 - len(name))
-    middle = f"{style(f.rule_id.ljust(rule_w), bold=True)}  {level}{pad}  "
+    middle = f"{style(shown(f.rule_id).ljust(rule_w), bold=True)}  {level}{pad}  "
     if f.status is Status.ERROR:
         return middle, style("      the rule could not be evaluated on this resource", dim=True)
     if rule is not None and rule.remediation:
-        return middle, f"      {style('fix:', dim=True)} {rule.remediation}"
+        return middle, f"      {style('fix:', dim=True)} {shown(rule.remediation)}"
     return middle, ""
 
 
@@ -117,7 +134,7 @@ def _verbose(report: Report, style: _Styler) -> list[str]:
         locations, loc_w, rule_w = _located(passing)
         lines.append(style(f"passing ({len(passing)})", bold=True))
         lines.extend(
-            f"  {where:<{loc_w}}  {f.rule_id:<{rule_w}}  {f.address}".rstrip()
+            f"  {where:<{loc_w}}  {f.rule_id:<{rule_w}}  {shown(f.address)}".rstrip()
             for f, where in zip(passing, locations, strict=True)
         )
         lines.append("")
@@ -126,7 +143,7 @@ def _verbose(report: Report, style: _Styler) -> list[str]:
         rule_w = max(len(f.rule_id) for f in not_applicable)
         lines.append(style(f"not applicable ({len(not_applicable)})", bold=True))
         for f in not_applicable:
-            lines.append(f"  {f.rule_id:<{rule_w}}  {f.message}".rstrip())
+            lines.append(f"  {f.rule_id:<{rule_w}}  {shown(f.message)}".rstrip())
         lines.append("")
     return lines
 
@@ -149,8 +166,8 @@ def _n(count: int, noun: str) -> str:
 
 
 def params_line(params: dict[str, Any]) -> str:
-    shown = " ".join(f"{name}={_show(value)}" for name, value in sorted(params.items()))
-    return f"params: {shown or '(none)'}"
+    listed = " ".join(f"{name}={_show(value)}" for name, value in sorted(params.items()))
+    return f"params: {shown(listed) or '(none)'}"
 
 
 def _show(value: Any) -> str:
