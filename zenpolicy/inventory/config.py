@@ -9,6 +9,7 @@ from typing import Any
 
 import jsonschema_rs
 
+from zenpolicy.inventory.fastload import parse_value
 from zenpolicy.inventory.loader import CONFIG_NAME, LoadError, load_file
 from zenpolicy.inventory.schema import KindValidator
 from zenpolicy.model import InputFile, Location, Problem
@@ -32,7 +33,8 @@ def load_config(root: Path) -> tuple[Config, list[Problem]]:
         return Config(), []
     shown = path.as_posix()
     try:
-        doc = load_file(path, shown)
+        # A valid configuration's positions are not needed (yaml12 gives them on demand).
+        doc = load_file(path, shown, parser=parse_value)
     except LoadError as exc:
         return Config(), [exc.problem]
     value = doc.value if doc.value is not None else {}

@@ -418,6 +418,37 @@ def fast_value(text: str) -> dict[str, Any] | None:
     return value
 
 
+class OnDemandSourceMap(SourceMap):
+    """Positions known beforehand (`known`, exactly yaml12's), and any other from yaml12,
+    which parses the text on the first such demand: exact, whatever is asked, and free
+    for a file whose positions nobody asks (a valid configuration, a valid rule)."""
+
+    def __init__(self, text: str, known: dict[tuple[str | int, ...], tuple[int, int]]) -> None:
+        super().__init__(positions=known)
+        self._text = text
+        self._full: SourceMap | None = None
+
+    def get(self, path: tuple[str | int, ...]) -> tuple[int, int] | None:
+        found = self.positions.get(path)
+        if found is not None:
+            return found
+        if self._full is None:
+            try:
+                self._full = parse_yaml(self._text)[1]
+            except YamlError:  # yaml-rs read it, so yaml12 does: never seen
+                self._full = SourceMap()
+        return self._full.get(path)
+
+
+def parse_value(text: str) -> tuple[dict[str, Any], OnDemandSourceMap] | None:
+    """`parse_yaml(text)`'s value, positions on demand; None when only yaml12 can say.
+    For small files whose positions matter only when something is wrong in them."""
+    if not enabled():
+        return None
+    value = fast_value(text)
+    return None if value is None else (value, OnDemandSourceMap(text, {}))
+
+
 def parse_fast(text: str) -> tuple[dict[str, Any], LazySourceMap] | None:
     """`parse_yaml(text)`'s value and positions, or None when only `yaml12` can say."""
     value = fast_value(text)

@@ -17,7 +17,6 @@ import re
 from typing import Any
 
 from zenpolicy.inventory import fastload
-from zenpolicy.inventory.yaml12 import SourceMap, YamlError, parse_yaml
 
 Path_ = tuple[str | int, ...]
 
@@ -28,28 +27,7 @@ _ITEM = re.compile(r"( *)- +([^ #])")
 _BLANK_OR_COMMENT = re.compile(r" *(?:#.*)?")
 
 
-class RuleSourceMap(SourceMap):
-    """The examples' positions, read from the lines; any other position from yaml12,
-    parsed on first demand (exact, whatever is asked)."""
-
-    def __init__(self, text: str, known: dict[Path_, tuple[int, int]]) -> None:
-        super().__init__(positions=known)
-        self._text = text
-        self._full: SourceMap | None = None
-
-    def get(self, path: Path_) -> tuple[int, int] | None:
-        found = self.positions.get(path)
-        if found is not None:
-            return found
-        if self._full is None:
-            try:
-                self._full = parse_yaml(self._text)[1]
-            except YamlError:  # yaml-rs read it, so yaml12 does: never seen
-                self._full = SourceMap()
-        return self._full.get(path)
-
-
-def parse_rule_file(text: str) -> tuple[dict[str, Any], RuleSourceMap] | None:
+def parse_rule_file(text: str) -> tuple[dict[str, Any], fastload.OnDemandSourceMap] | None:
     """`parse_yaml(text)`'s value, and a source map giving its positions, or None when
     only yaml12 can say."""
     if not fastload.enabled():
@@ -60,7 +38,7 @@ def parse_rule_file(text: str) -> tuple[dict[str, Any], RuleSourceMap] | None:
     known = example_positions(text, value)
     if known is None:
         return None
-    return value, RuleSourceMap(text, known)
+    return value, fastload.OnDemandSourceMap(text, known)
 
 
 def _indent(line: str) -> int:

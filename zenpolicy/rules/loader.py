@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from zenpolicy.errors import RuleError, UsageError
+from zenpolicy.inventory.fastload import parse_value
 from zenpolicy.inventory.loader import LoadError, load_file
 from zenpolicy.inventory.schema import KindValidator, kind_schemas, reference_paths
 from zenpolicy.model import Clause, Location, Problem, Severity
@@ -132,7 +133,7 @@ def _load_params(
         return
     shown = _shown(path, directory, builtin)
     try:
-        doc = load_file(path, shown)
+        doc = load_file(path, shown, parser=parse_value)
     except LoadError as exc:
         problems.append(exc.problem)
         return
@@ -146,13 +147,16 @@ def _load_params(
             )
         )
         return
-    for name, spec in value.items():
+
+    def at(name: str) -> Location:  # asked for problems only: positions cost a yaml12 parse
         pos = doc.source_map.get((name,)) or (1, 1)
-        here = Location(path=shown, line=pos[0], column=pos[1])
+        return Location(path=shown, line=pos[0], column=pos[1])
+
+    for name, spec in value.items():
         if not isinstance(spec, dict) or spec.get("type") not in TYPES or "default" not in spec:
             problems.append(
                 Problem(
-                    location=here,
+                    location=at(name),
                     message=f"parameter {name}: needs a type ({', '.join(TYPES)}) and a default",
                     code="bad-params",
                 )
@@ -160,7 +164,9 @@ def _load_params(
             continue
         if name in params:
             problems.append(
-                Problem(location=here, message=f"parameter {name} is already defined", code="duplicate-param")
+                Problem(
+                    location=at(name), message=f"parameter {name} is already defined", code="duplicate-param"
+                )
             )
             continue
         param = ParamSpec(
@@ -173,7 +179,7 @@ def _load_params(
         try:
             coerce(param, param.default, "default")
         except UsageError as exc:
-            problems.append(Problem(location=here, message=str(exc), code="bad-params"))
+            problems.append(Problem(location=at(name), message=str(exc), code="bad-params"))
             continue
         params[name] = param
 
