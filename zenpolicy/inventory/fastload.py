@@ -396,9 +396,9 @@ class LazySourceMap(SourceMap):
 
 def fast_value(text: str) -> dict[str, Any] | None:
     """`parse_yaml(text)`'s value when it is a mapping, by yaml-rs, or None when only
-    `yaml12` can say. No positions: see `parse_fast` (inventories) and
-    rules/fastparse.py (rule files) for those."""
-    if _yaml_rs_loads is None:
+    `yaml12` can say (or the fast path is turned off). No positions: see `parse_fast`
+    (inventories), `parse_value` and rules/fastparse.py (rule files) for those."""
+    if not enabled():
         return None
     start = 4 if text.startswith("---\n") else 0  # an opening marker changes nothing
     if unsafe(text, start) or not block_nesting_is_shallow(text):
@@ -443,8 +443,6 @@ class OnDemandSourceMap(SourceMap):
 def parse_value(text: str) -> tuple[dict[str, Any], OnDemandSourceMap] | None:
     """`parse_yaml(text)`'s value, positions on demand; None when only yaml12 can say.
     For small files whose positions matter only when something is wrong in them."""
-    if not enabled():
-        return None
     value = fast_value(text)
     return None if value is None else (value, OnDemandSourceMap(text, {}))
 

@@ -117,14 +117,14 @@ FastParser = Callable[[str], "tuple[Any, SourceMap] | None"]
 """A text's value and source map, exactly yaml12's, or None when only yaml12 can say."""
 
 
-def load_file(path: Path, shown: str, *, fast: bool = False, parser: FastParser | None = None) -> Document:
-    """Read and parse one file. With `fast`, yaml-rs parses it when its result is
-    provably yaml12's (see fastload); otherwise, and for every error, yaml12 does.
-    `parser`: another such fast path, for files that are not inventories (rules)."""
+def load_file(path: Path, shown: str, *, parser: FastParser | None = None) -> Document:
+    """Read and parse one file. With `parser` (`fastload.parse_fast` for inventory
+    files, `parse_value` or `rules.fastparse.parse_rule_file` for others), yaml-rs
+    parses it when its result is provably yaml12's; otherwise, and for every error,
+    yaml12 does."""
     text, digest = read_text(path, shown)
-    quick = parse_fast if fast else parser
-    if quick is not None:
-        parsed = quick(text)
+    if parser is not None:
+        parsed = parser(text)
         if parsed is not None:
             return Document(path=shown, value=parsed[0], source_map=parsed[1], sha256=digest)
     try:
@@ -170,7 +170,7 @@ def load_documents(
 
 def _load_one(path: Path, shown: str, fast: bool) -> Document | Problem:
     try:
-        return load_file(path, shown, fast=fast)
+        return load_file(path, shown, parser=parse_fast if fast else None)
     except LoadError as exc:
         return exc.problem
 

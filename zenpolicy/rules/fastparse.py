@@ -20,18 +20,14 @@ from zenpolicy.inventory import fastload
 
 Path_ = tuple[str | int, ...]
 
-_TOP_KEY = re.compile(r"([A-Za-z0-9_][A-Za-z0-9_.@/-]*) *:(?: .*)?")
-_EXAMPLES_KEY = re.compile(r"examples: *(?:#.*)?")
-_EXPECT_KEY = re.compile(r"( +)(pass|fail|not_applicable): *(?:#.*)?")
+_EXAMPLES_KEY = re.compile(r"examples: *(?:#.*)?\Z")
+_EXPECT_KEY = re.compile(r"( +)(pass|fail|not_applicable): *(?:#.*)?\Z")
 _ITEM = re.compile(r"( *)- +([^ #])")
-_BLANK_OR_COMMENT = re.compile(r" *(?:#.*)?")
 
 
 def parse_rule_file(text: str) -> tuple[dict[str, Any], fastload.OnDemandSourceMap] | None:
     """`parse_yaml(text)`'s value, and a source map giving its positions, or None when
     only yaml12 can say."""
-    if not fastload.enabled():
-        return None
     value = fastload.fast_value(text)
     if value is None:
         return None
@@ -43,6 +39,23 @@ def parse_rule_file(text: str) -> tuple[dict[str, Any], fastload.OnDemandSourceM
 
 def _indent(line: str) -> int:
     return len(line) - len(line.lstrip(" "))
+
+
+def _shallow(
+    lines: list[str], rows: list[int], pattern: re.Pattern[str]
+) -> list[tuple[int, re.Match[str]]] | None:
+    """The rows indented as the first one or less, each matched by `pattern` (group 1:
+    its indentation) at exactly that indentation; None if one is not."""
+    depth = _indent(lines[rows[0]])
+    found = []
+    for row in rows:
+        if _indent(lines[row]) > depth:
+            continue
+        match = pattern.match(lines[row])
+        if match is None or len(match.group(1)) != depth:
+            return None
+        found.append((row, match))
+    return found
 
 
 def example_positions(text: str, value: dict[str, Any]) -> dict[Path_, tuple[int, int]] | None:
@@ -69,47 +82,30 @@ def example_positions(text: str, value: dict[str, Any]) -> dict[Path_, tuple[int
         top = top[1:]
     keys_at: list[str] = []
     for i in top:
-        match = _TOP_KEY.fullmatch(lines[i])
+        match = fastload._KEY_LINE.match(lines[i])  # a plain key; no indentation here
         if match is None:
             return None
-        keys_at.append(match.group(1))
+        keys_at.append(match.group(2))
     if keys_at != list(value):
         return None
-    head = top[keys_at.index("examples")]
-    if not _EXAMPLES_KEY.fullmatch(lines[head]):
+    at = keys_at.index("examples")
+    head = top[at]
+    if not _EXAMPLES_KEY.match(lines[head]):
         return None  # a value on the key's line (flow style)
-    end = next((i for i in range(head + 1, len(lines)) if lines[i][:1] not in ("", " ", "#")), len(lines))
-    body = [i for i in range(head + 1, end) if not _BLANK_OR_COMMENT.fullmatch(lines[i])]
-    if not body:
-        return None
-    indent = _indent(lines[body[0]])
-    keys: list[tuple[int, str]] = []
-    for i in body:
-        if _indent(lines[i]) > indent:
-            continue
-        match = _EXPECT_KEY.fullmatch(lines[i])
-        if match is None or len(match.group(1)) != indent:
-            return None
-        keys.append((i, match.group(2)))
-    if [name for _, name in keys] != list(examples):
+    end = top[at + 1] if at + 1 < len(top) else len(lines)  # the next line at column 1
+    body = [i for i in range(head + 1, end) if not fastload._BLANK_OR_COMMENT.match(lines[i])]
+    keys = _shallow(lines, body, _EXPECT_KEY) if body else None
+    if keys is None or [key.group(2) for _, key in keys] != list(examples):
         return None
     found: dict[Path_, tuple[int, int]] = {}
-    for n, (i, expect) in enumerate(keys):
+    for n, (row, key) in enumerate(keys):
+        expect = key.group(2)
         stop = keys[n + 1][0] if n + 1 < len(keys) else end
         items = examples[expect]
-        inside = [j for j in body if i < j < stop]
-        if type(items) is not list or not inside:
+        inside = [j for j in body if row < j < stop]
+        entries = _shallow(lines, inside, _ITEM) if inside and type(items) is list else None
+        if entries is None or len(entries) != len(items):
             return None
-        depth = _indent(lines[inside[0]])
-        count = 0
-        for j in inside:
-            if _indent(lines[j]) > depth:
-                continue
-            match = _ITEM.match(lines[j])
-            if match is None or len(match.group(1)) != depth:
-                return None
-            found[("examples", expect, count)] = (j + 1, match.start(2) + 1)
-            count += 1
-        if count != len(items):
-            return None
+        for index, (j, item) in enumerate(entries):
+            found[("examples", expect, index)] = (j + 1, item.start(2) + 1)
     return found
