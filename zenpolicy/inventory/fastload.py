@@ -140,6 +140,13 @@ def _plain_shape(value: Any) -> bool:
 
 def _token_differs(token: bytes) -> bool:
     """Whether yaml-rs reads this plain scalar otherwise than YAML 1.2 core does."""
+    if b"`" in token:
+        # No typed scalar of either reading (number, boolean, null) holds a backtick:
+        # the scalar around it is a string for both, or, where a backtick starts it,
+        # an error for both (yaml-rs then fails the whole file, which falls back).
+        # Markdown in rule descriptions (`pbkdf2_min_iterations`) sent whole files
+        # to yaml12 and PyYAML's import for nothing.
+        return False
     text = token.decode("utf-8", "replace")
     try:
         parsed = _yaml_rs_loads(f"- {text}\n", parse_datetime=False)
