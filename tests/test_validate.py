@@ -315,6 +315,22 @@ INVALID_CASES: list[tuple[str, dict[str, str | bytes], list[tuple[str, int, int,
         ],
     ),
     (
+        # Names are checked all at once when they can be: a newline inside one (a
+        # quoted key) must not make "web" and "01" pass as two names.
+        "resource-name-holding-a-newline",
+        {"s.yaml": WEB + '  "web\\n01": {}\n  ok-2: {provider: OVH, country: FR, roles: [hosting]}\n'},
+        [
+            (
+                "inv/s.yaml",
+                6,
+                3,
+                "invalid resource name 'web\\n01': use letters, digits, '_', '-', '.', '@',"
+                " starting with a letter or digit",
+                "bad-name",
+            )
+        ],
+    ),
+    (
         "invalid-cron-field",
         {
             "s.yaml": WEB + "backup_schedule:\n  s:\n    source: server.web\n    target: server.web\n"
