@@ -144,6 +144,39 @@ def test_usage_errors_are_one_line_and_exit_2(args: list[str], message: str) -> 
     assert (proc.returncode, proc.stderr, proc.stdout) == (2, message, "")
 
 
+@pytest.mark.parametrize(
+    ("param", "message"),
+    [
+        ("pasword_rotation: 7d",
+         "unknown parameter 'pasword_rotation' in the config (did you mean password_rotation?)"),
+        ("password_rotation: soon",
+         "parameter password_rotation (config) must be a duration such as 31d, 72h or 15m, not 'soon'"),
+    ],
+)  # fmt: skip
+def test_a_bad_parameter_in_the_configuration_is_located(tmp_path: Path, param: str, message: str) -> None:
+    inv = tmp_path / "inv"
+    inv.mkdir()
+    (inv / "people.yaml").write_text(
+        "person:\n  bob:\n    full_name: Bob Example\n    status: active\n", encoding="utf-8"
+    )
+    config = "# the configuration\nas_of: 2026-11-26\nparams:\n  full_backups_per_month: 6\n"
+    (inv / "zenpolicy.yaml").write_text(config + f"  {param}\n", encoding="utf-8")
+    proc = zenpolicy("check", inv)
+    shown = (inv / "zenpolicy.yaml").as_posix()
+    assert (proc.returncode, proc.stderr, proc.stdout) == (
+        2,
+        f"zenpolicy: error: {shown}:5:3: {message}\n",
+        "",
+    )
+    # Overridden on the command line, the configuration's value is not used (an
+    # unknown name is still refused).
+    overridden = zenpolicy("check", inv, "--param", "password_rotation=31d")
+    if "pasword" in param:
+        assert (overridden.returncode, overridden.stderr) == (2, proc.stderr)
+    else:
+        assert (overridden.returncode, overridden.stderr) == (1, "")  # bob fails a rule or more
+
+
 def test_invalid_inventory_prints_the_validate_lines(tmp_path: Path) -> None:
     inv = tmp_path / "inv"
     inv.mkdir()

@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -203,25 +204,35 @@ def test_the_encoding_round_trips_what_json_alone_would_not() -> None:
     assert type(back["tuple"][1]) is tuple and type(back["severity"]) is Severity
 
 
-def test_a_check_with_the_catalogue_stored_imports_neither_pyyaml_nor_jinja2() -> None:
-    """Once the catalogue is stored, a check of the example estate (every file on the
-    fast path, a valid configuration) needs neither parser library: 11 ms of PyYAML
-    import and Jinja2's are saved on every run. Checked in the process of the run."""
+def test_a_check_imports_neither_pyyaml_nor_jinja2(tmp_path: Path) -> None:
+    """A check of the example estate (every file on the fast path, a valid
+    configuration setting parameters) needs neither parser library, with the catalogue
+    stored or read from its files (`--no-cache`): 11 ms of PyYAML import and Jinja2's
+    are saved on every run. Checked in the process of the run."""
     root = Path(__file__).resolve().parent.parent
-    code = (
-        "import runpy, sys\n"
-        f"sys.argv = ['zenpolicy', 'check', {str(root / 'inventory')!r}]\n"
-        "try:\n"
-        "    runpy.run_module('zenpolicy', run_name='__main__')\n"
-        "except SystemExit as exc:\n"
-        "    code = exc.code\n"
-        'sys.stderr.write(f\'exit {code} yaml {"yaml" in sys.modules} jinja2 {"jinja2" in sys.modules}\')\n'
-    )
-    env = {**os.environ, "PYTHONUTF8": "1"}
-    runs = [
-        subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, check=False)
-        for _ in range(2)
-    ]
+    estate = tmp_path / "inventory"
+    shutil.copytree(root / "inventory", estate)
+    with (estate / "zenpolicy.yaml").open("a", encoding="utf-8") as config:
+        config.write("params:\n  password_rotation: 31d\n  full_backups_per_month: 6\n")
+
+    def run(*options: str) -> subprocess.CompletedProcess[str]:
+        code = (
+            "import runpy, sys\n"
+            f"sys.argv = ['zenpolicy', 'check', {str(estate)!r}, *{options!r}]\n"
+            "try:\n"
+            "    runpy.run_module('zenpolicy', run_name='__main__')\n"
+            "except SystemExit as exc:\n"
+            "    code = exc.code\n"
+            'sys.stderr.write(f\'exit {code} yaml {"yaml" in sys.modules} jinja2 {"jinja2" in sys.modules}\')\n'
+        )
+        env = {**os.environ, "PYTHONUTF8": "1"}
+        return subprocess.run(
+            [sys.executable, "-c", code], env=env, capture_output=True, text=True, check=False
+        )
+
+    runs = [run(), run(), run("--no-cache")]
     assert len(_entries()) == 1
-    assert runs[1].stderr.endswith("exit 1 yaml False jinja2 False"), runs[1].stderr[-300:]
-    assert runs[0].stdout == runs[1].stdout
+    for done in runs[1:]:
+        assert done.stderr.endswith("exit 1 yaml False jinja2 False"), done.stderr[-300:]
+    assert runs[0].stdout == runs[1].stdout == runs[2].stdout
+    assert "password_rotation=31d" in runs[2].stdout

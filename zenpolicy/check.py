@@ -105,7 +105,9 @@ def _prepare(options: CheckOptions) -> Prepared:
         raise UsageError("--engine opa needs --opa-url")
     loaded = load_inventory(options.path, jobs=options.jobs)
     as_of = parse_as_of(options.as_of or loaded.config.as_of or today())
-    params = resolve_params(catalogue.params, loaded.config.params, options.params)
+    params = resolve_params(
+        catalogue.params, loaded.config.params, options.params, config_location=loaded.config.param_location
+    )
     return Prepared(options, catalogue, loaded, as_of, params)
 
 

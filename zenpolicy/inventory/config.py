@@ -12,6 +12,7 @@ import jsonschema_rs
 from zenpolicy.inventory.fastload import parse_value
 from zenpolicy.inventory.loader import CONFIG_NAME, LoadError, load_file
 from zenpolicy.inventory.schema import KindValidator
+from zenpolicy.inventory.yaml12 import SourceMap
 from zenpolicy.model import InputFile, Location, Problem
 from zenpolicy.resources import schemas_dir
 
@@ -24,7 +25,16 @@ class Config:
     location: Location | None = None
     """Where the file is (None when there is none)."""
     input_file: InputFile | None = None
-    param_locations: dict[str, Location] = field(default_factory=dict)
+    source_map: SourceMap | None = field(default=None, compare=False, repr=False)
+    """Positions in the file: asked only to point at a problem, and read on demand
+    (a valid configuration is never parsed by yaml12, nor PyYAML imported for it)."""
+
+    def param_location(self, name: str) -> Location | None:
+        """Where parameter `name` is set in the file (None: not set there)."""
+        if self.location is None or self.source_map is None:
+            return None
+        pos = self.source_map.get(("params", name))
+        return None if pos is None else Location(path=self.location.path, line=pos[0], column=pos[1])
 
 
 def load_config(root: Path) -> tuple[Config, list[Problem]]:
@@ -51,16 +61,11 @@ def load_config(root: Path) -> tuple[Config, list[Problem]]:
                 )
             )
         return Config(), problems
-    locations = {
-        name: Location(path=shown, line=pos[0], column=pos[1])
-        for name in value.get("params", {})
-        if (pos := doc.source_map.get(("params", name))) is not None
-    }
     return Config(
         organisation=value.get("organisation"),
         as_of=value.get("as_of"),
         params=dict(value.get("params", {})),
         location=Location(path=shown, line=1, column=1),
         input_file=InputFile(path=shown, sha256=doc.sha256),
-        param_locations=locations,
+        source_map=doc.source_map,
     ), []

@@ -6,11 +6,12 @@ default. Values are typed once, here; engines receive durations as seconds.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
 from zenpolicy.errors import UsageError
+from zenpolicy.model import Location
 from zenpolicy.rules.ast import parse_duration
 from zenpolicy.rules.model import ParamSpec
 
@@ -55,7 +56,16 @@ def resolve_params(
     specs: Mapping[str, ParamSpec],
     config_params: Mapping[str, Any],
     cli_params: Mapping[str, str],
+    *,
+    config_location: Callable[[str], Location | None] | None = None,
 ) -> ResolvedParams:
+    """The run's parameters. `config_location`: where the configuration sets a
+    parameter, to point an error about it at the file, line and column."""
+
+    def located(name: str, source: str, message: str) -> UsageError:
+        at = config_location(name) if source == "config" and config_location is not None else None
+        return UsageError(message if at is None else f"{at}: {message}")
+
     values: dict[str, Any] = {}
     display: dict[str, Any] = {}
     origin: dict[str, str] = {}
@@ -66,7 +76,7 @@ def resolve_params(
 
                 hint = difflib.get_close_matches(name, list(specs), n=1)
                 suggestion = f" (did you mean {hint[0]}?)" if hint else ""
-                raise UsageError(f"unknown parameter {name!r} in the {source}{suggestion}")
+                raise located(name, source, f"unknown parameter {name!r} in the {source}{suggestion}")
     for name in sorted(specs):
         spec = specs[name]
         raw, where = spec.default, "default"
@@ -74,7 +84,10 @@ def resolve_params(
             raw, where = config_params[name], "config"
         if name in cli_params:
             raw, where = cli_params[name], "command line"
-        values[name] = coerce(spec, raw, where)
+        try:
+            values[name] = coerce(spec, raw, where)
+        except UsageError as exc:
+            raise located(name, where, str(exc)) from None
         display[name] = raw
         origin[name] = where
     return ResolvedParams(values=values, display=display, origin=origin)
