@@ -1,0 +1,138 @@
+"""What any `check` of an estate pays on this machine before zenpolicy's own work.
+
+    python bench/floors.py bench/out/100000 --runs 5
+
+The 2-second goal at 100k resources is measured against these: the least a CPython
+program pays to start, to import what `check` imports, to parse the YAML (one process,
+and two processes each parsing half the files, nothing sent back), and to write a
+report holding every finding (the findings of an earlier `check --format json`, as
+ready-made dicts: serialised by orjson, written, synced; and their fingerprints). Each
+figure is the median of `--runs` fresh processes. Nothing here validates, indexes or
+evaluates anything: the sum is a lower bound, not an estimate.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+from run import REPO, compile_bytecode  # bench/run.py, beside this file
+
+# Each probe runs in a fresh interpreter and prints its own seconds.
+_PARSE = """
+import gc, os, sys, time
+import yaml_rs
+from zenpolicy.inventory.loader import discover
+from zenpolicy.parallel import split_evenly
+paths = discover(__import__("pathlib").Path(sys.argv[1]))
+jobs = int(sys.argv[2])
+gc.disable()
+runs = split_evenly([p.stat().st_size for p in paths], jobs)
+start = time.perf_counter()
+pids = []
+for run in runs[1:]:
+    pid = os.fork()
+    if pid == 0:
+        for i in run:
+            yaml_rs.loads(paths[i].read_text(encoding="utf-8"), parse_datetime=False)
+        os._exit(0)
+    pids.append(pid)
+for i in runs[0]:
+    yaml_rs.loads(paths[i].read_text(encoding="utf-8"), parse_datetime=False)
+for pid in pids:
+    os.waitpid(pid, 0)
+print(time.perf_counter() - start)
+"""
+
+_REPORT = """
+import gc, hashlib, json, os, sys, time
+import orjson
+findings = json.loads(open(sys.argv[1], encoding="utf-8").read())["findings"]
+gc.disable()
+what = sys.argv[3]
+start = time.perf_counter()
+if what == "write":
+    data = orjson.dumps({"findings": findings}, option=orjson.OPT_INDENT_2 | orjson.OPT_SORT_KEYS)
+    with open(sys.argv[2], "wb") as out:
+        out.write(data)
+        out.flush()
+        os.fsync(out.fileno())
+else:
+    sha = hashlib.sha256
+    [sha(f"{f['rule_id']}\\0{f['address']}".encode()).hexdigest()[:16] for f in findings]
+print(time.perf_counter() - start)
+"""
+
+
+def timed(code: str, *args: str, runs: int) -> float:
+    seconds = []
+    for _ in range(runs):
+        done = subprocess.run(
+            [sys.executable, "-c", code, *args], capture_output=True, text=True, check=True, cwd=REPO
+        )
+        seconds.append(float(done.stdout.strip().splitlines()[-1]))
+    return statistics.median(seconds)
+
+
+def wall(argv: list[str], runs: int) -> float:
+    code = (
+        "import subprocess, sys, time\n"
+        "start = time.perf_counter()\n"
+        "subprocess.run(sys.argv[1:], check=True)\n"
+        "print(time.perf_counter() - start)\n"
+    )
+    return timed(code, *argv, runs=runs)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("root", type=Path, help="an inventory directory (bench/out/100000)")
+    parser.add_argument("--runs", type=int, default=5)
+    opts = parser.parse_args()
+    root = opts.root.resolve()
+    compile_bytecode()  # as `pip install` does (see bench/run.py)
+    with tempfile.TemporaryDirectory() as tmp:
+        report = Path(tmp) / "report.json"
+        env = {**os.environ, "ZENPOLICY_JOBS": "2"}
+        subprocess.run(
+            [sys.executable, "-m", "zenpolicy", "check", str(root), "--format", "json", "--output", str(report),
+             "--no-cache"],
+            cwd=REPO, env=env, capture_output=True, check=False,
+        )  # fmt: skip
+        findings = len(json.loads(report.read_text(encoding="utf-8"))["findings"])
+        rows = [
+            ("interpreter start (python -c pass)", wall([sys.executable, "-c", "pass"], opts.runs)),
+            (
+                "imports of `check` (python -c 'import zenpolicy.cli')",
+                wall([sys.executable, "-c", "import zenpolicy.cli"], opts.runs),
+            ),
+            ("parse: yaml-rs, one process", timed(_PARSE, str(root), "1", runs=opts.runs)),
+            (
+                "parse: yaml-rs, two processes (nothing sent back)",
+                timed(_PARSE, str(root), "2", runs=opts.runs),
+            ),
+            (
+                f"report: {findings:,} ready-made findings serialised (orjson), written, synced",
+                timed(_REPORT, str(report), str(Path(tmp) / "out.json"), "write", runs=opts.runs),
+            ),
+            (
+                f"report: {findings:,} fingerprints (SHA-256)",
+                timed(_REPORT, str(report), "", "hash", runs=opts.runs),
+            ),
+        ]
+    print(f"{root}: {findings:,} findings; medians of {opts.runs} fresh processes; {os.cpu_count()} CPUs")
+    for what, seconds in rows:
+        print(f"  {seconds:6.3f} s  {what}")
+    # The interpreter's start is part of the imports' figure (both are whole processes).
+    floor = rows[1][1] + rows[3][1] + rows[4][1] + rows[5][1]
+    print(f"  {floor:6.3f} s  lower bound: imports + parse on two processes + report + fingerprints")
+
+
+if __name__ == "__main__":
+    main()
