@@ -477,3 +477,44 @@ def test_cron_days_and_times_are_cronsims(fields: tuple[str, ...]) -> None:
                 fast(*args)
         else:
             assert fast(*args) == expected, args
+
+
+def test_passes_a_report_does_not_list_are_counted_not_built(monkeypatch: pytest.MonkeyPatch) -> None:
+    """`evaluate_kept` without PASS in `keep` (the text report) builds no passing
+    finding, and still tallies them, with their subjects; a rule whose every candidate
+    passes is not taken for one without candidates (no not_applicable finding)."""
+    from zenpolicy.engines import native
+    from zenpolicy.engines.native import NativeEngine
+    from zenpolicy.model import Tally
+    from zenpolicy.rules.model import INVENTORY
+    from zenpolicy.rules.timeutil import parse_as_of
+
+    inv = inventory_from_yaml(
+        ACCOUNTS.format(date="2026-11-20") + "  b: {system: system.o365, type: service, status: disabled}\n"
+    )
+    rules = [
+        make_rule("account", {"path": "system", "eq": "system.o365"}, rule_id="T-ALL-PASS"),
+        make_rule("account", {"path": "status", "eq": "active"}, rule_id="T-ONE-FAILS"),
+        make_rule(
+            "account", {"path": "status", "eq": "x"}, where={"path": "type", "eq": "robot"}, rule_id="T-NONE"
+        ),
+        make_rule(INVENTORY, {"exists": {"kind": "account"}}, rule_id="T-ORG"),
+    ]
+    engine = NativeEngine(rules)
+    every = engine.evaluate(inv, as_of=parse_as_of("2026-11-26"), params={})
+    built: list[Status] = []
+    real = native.new_finding
+
+    def counted(rule_id: str, address: str, status: Status, *rest: Any) -> Finding:
+        built.append(status)
+        return real(rule_id, address, status, *rest)
+
+    monkeypatch.setattr(native, "new_finding", counted)
+    kept, tally = engine.evaluate_kept(
+        inv, as_of=parse_as_of("2026-11-26"), params={}, keep=frozenset({Status.FAIL, Status.ERROR})
+    )
+    assert [(f.rule_id, f.address, f.status) for f in kept] == [("T-ONE-FAILS", "account.b", Status.FAIL)]
+    assert tally == Tally.of(every)
+    assert tally.counts == {"pass": 4, "fail": 1, "error": 0, "not_applicable": 1}
+    assert tally.subjects == {"account.a", "account.b", "inventory"}
+    assert built == [Status.FAIL, Status.NOT_APPLICABLE]  # no passing finding was made
