@@ -147,34 +147,55 @@ def test_usage_errors_are_one_line_and_exit_2(args: list[str], message: str) -> 
 @pytest.mark.parametrize(
     ("param", "message"),
     [
-        ("pasword_rotation: 7d",
-         "unknown parameter 'pasword_rotation' in the config (did you mean password_rotation?)"),
+        ("pasword_rotation: 7d", "unknown parameter 'pasword_rotation' (did you mean password_rotation?)"),
+        ("zzz: 1", "unknown parameter 'zzz' (`zenpolicy rules params` lists them)"),
         ("password_rotation: soon",
-         "parameter password_rotation (config) must be a duration such as 31d, 72h or 15m, not 'soon'"),
+         "parameter password_rotation must be a duration such as 31d, 72h or 15m, not 'soon'"),
+        ("full_backups_per_month: six", "parameter full_backups_per_month must be an integer, not 'six'"),
     ],
 )  # fmt: skip
-def test_a_bad_parameter_in_the_configuration_is_located(tmp_path: Path, param: str, message: str) -> None:
+def test_a_bad_parameter_in_the_configuration_is_an_inventory_problem(
+    tmp_path: Path, param: str, message: str
+) -> None:
+    """`check` and `validate` say the same, at the parameter's place in the file; the
+    file is judged on its own (a `--param` overriding the value does not excuse it)."""
     inv = tmp_path / "inv"
     inv.mkdir()
-    (inv / "people.yaml").write_text(
-        "person:\n  bob:\n    full_name: Bob Example\n    status: active\n", encoding="utf-8"
-    )
-    config = "# the configuration\nas_of: 2026-11-26\nparams:\n  full_backups_per_month: 6\n"
+    (inv / "people.yaml").write_text("person:\n  bob:\n    full_name: Bob Example\n    status: active\n")
+    config = "# the configuration\nas_of: 2026-11-26\nparams:\n  inactivity_limit: 90d\n"
     (inv / "zenpolicy.yaml").write_text(config + f"  {param}\n", encoding="utf-8")
-    proc = zenpolicy("check", inv)
-    shown = (inv / "zenpolicy.yaml").as_posix()
-    assert (proc.returncode, proc.stderr, proc.stdout) == (
-        2,
-        f"zenpolicy: error: {shown}:5:3: {message}\n",
-        "",
+    lines = f"{(inv / 'zenpolicy.yaml').as_posix()}:5:3: {message}\n1 problem in the inventory; nothing was checked.\n"
+    for args in (["check", inv], ["check", inv, "--param", "password_rotation=31d"], ["validate", inv]):
+        proc = zenpolicy(*args)
+        assert (proc.returncode, proc.stdout) == (2, lines), args
+    assert proc.stderr == ""  # validate's verdict is its stdout
+    valid = (inv / "zenpolicy.yaml").read_text(encoding="utf-8").replace(param, "password_rotation: 31d")
+    (inv / "zenpolicy.yaml").write_text(valid, encoding="utf-8")
+    assert zenpolicy("validate", inv).returncode == 0
+    assert zenpolicy("check", inv).returncode == 1  # bob fails a rule or more
+
+
+def test_validate_knows_the_parameters_of_custom_rules(tmp_path: Path) -> None:
+    """A parameter only custom rules declare is unknown to `validate` without their
+    directory, and valid with it (`--policies`, as for `check`)."""
+    rules = tmp_path / "rules"
+    rules.mkdir()
+    (rules / "params.yaml").write_text(
+        "visit_window:\n  type: duration\n  default: 8h\n  description: How long a visit lasts.\n"
+        "  clause: III-S§8\n",
+        encoding="utf-8",
     )
-    # Overridden on the command line, the configuration's value is not used (an
-    # unknown name is still refused).
-    overridden = zenpolicy("check", inv, "--param", "password_rotation=31d")
-    if "pasword" in param:
-        assert (overridden.returncode, overridden.stderr) == (2, proc.stderr)
-    else:
-        assert (overridden.returncode, overridden.stderr) == (1, "")  # bob fails a rule or more
+    inv = tmp_path / "inv"
+    inv.mkdir()
+    (inv / "people.yaml").write_text("person:\n  bob:\n    full_name: Bob Example\n    status: active\n")
+    (inv / "zenpolicy.yaml").write_text("params:\n  visit_window: 4h\n", encoding="utf-8")
+    alone = zenpolicy("validate", inv)
+    assert (alone.returncode, alone.stdout.splitlines()[0]) == (
+        2,
+        f"{(inv / 'zenpolicy.yaml').as_posix()}:2:3: unknown parameter 'visit_window'"
+        " (`zenpolicy rules params` lists them)",
+    )
+    assert zenpolicy("validate", inv, "--policies", rules).returncode == 0
 
 
 def test_invalid_inventory_prints_the_validate_lines(tmp_path: Path) -> None:

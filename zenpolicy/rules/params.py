@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from zenpolicy.errors import UsageError
-from zenpolicy.model import Location
+from zenpolicy.model import Location, Problem
 from zenpolicy.rules.ast import parse_duration
 from zenpolicy.rules.model import ParamSpec
 
@@ -28,55 +28,89 @@ class ResolvedParams:
     """Where each value came from: `default`, `config` or `command line`."""
 
 
+_SHAPES = {
+    "duration": "a duration such as 31d, 72h or 15m",
+    "integer": "an integer",
+    "number": "a number",
+    "string": "a string",
+}
+
+
+def _typed(spec: ParamSpec, raw: Any) -> Any:
+    """`raw` typed for `spec`; ValueError when it has not that type's shape."""
+    if spec.type == "duration":
+        return parse_duration(str(raw))
+    if spec.type == "integer":
+        if isinstance(raw, bool):
+            raise ValueError
+        return int(raw) if isinstance(raw, int) else int(str(raw), 10)
+    if spec.type == "number":
+        if isinstance(raw, bool):
+            raise ValueError
+        return raw if isinstance(raw, int | float) else float(str(raw))
+    return str(raw)
+
+
 def coerce(spec: ParamSpec, raw: Any, where: str) -> Any:
     """Type a value for `spec`; raises UsageError naming `where` it came from."""
     try:
-        if spec.type == "duration":
-            return parse_duration(str(raw))
-        if spec.type == "integer":
-            if isinstance(raw, bool):
-                raise ValueError
-            return int(raw) if isinstance(raw, int) else int(str(raw), 10)
-        if spec.type == "number":
-            if isinstance(raw, bool):
-                raise ValueError
-            return raw if isinstance(raw, int | float) else float(str(raw))
-        return str(raw)
+        return _typed(spec, raw)
     except ValueError:
-        shape = {
-            "duration": "a duration such as 31d, 72h or 15m",
-            "integer": "an integer",
-            "number": "a number",
-            "string": "a string",
-        }[spec.type]
-        raise UsageError(f"parameter {spec.name} ({where}) must be {shape}, not {raw!r}") from None
+        raise UsageError(
+            f"parameter {spec.name} ({where}) must be {_SHAPES[spec.type]}, not {raw!r}"
+        ) from None
+
+
+def _did_you_mean(name: str, specs: Mapping[str, ParamSpec]) -> str:
+    import difflib
+
+    hint = difflib.get_close_matches(name, list(specs), n=1)
+    return f" (did you mean {hint[0]}?)" if hint else ""
+
+
+def config_problems(
+    specs: Mapping[str, ParamSpec],
+    config_params: Mapping[str, Any],
+    location: Callable[[str], Location | None],
+    anchor: Location,
+) -> list[Problem]:
+    """What is wrong with the configuration file's `params:`: names the catalogue does
+    not declare, values without their type's shape; each at the parameter's place in
+    the file (`location`), else at `anchor`. The file is judged on its own: a value
+    `--param` overrides is still checked."""
+    problems: list[Problem] = []
+    for name, raw in config_params.items():
+        spec = specs.get(name)
+        if spec is None:
+            hint = _did_you_mean(name, specs) or " (`zenpolicy rules params` lists them)"
+            message, code = f"unknown parameter {name!r}{hint}", "unknown-parameter"
+        else:
+            try:
+                _typed(spec, raw)
+                continue
+            except ValueError:
+                message = f"parameter {name} must be {_SHAPES[spec.type]}, not {raw!r}"
+                code = "bad-parameter"
+        # Asked only now: a lazy source map parses the file again to answer.
+        problems.append(Problem(location=location(name) or anchor, message=message, code=code))
+    return problems
 
 
 def resolve_params(
     specs: Mapping[str, ParamSpec],
     config_params: Mapping[str, Any],
     cli_params: Mapping[str, str],
-    *,
-    config_location: Callable[[str], Location | None] | None = None,
 ) -> ResolvedParams:
-    """The run's parameters. `config_location`: where the configuration sets a
-    parameter, to point an error about it at the file, line and column."""
-
-    def located(name: str, source: str, message: str) -> UsageError:
-        at = config_location(name) if source == "config" and config_location is not None else None
-        return UsageError(message if at is None else f"{at}: {message}")
-
+    """The run's parameters: `--param` over the configuration's over the default.
+    Unknown or ill-typed values are usage errors (`check` reports the configuration's
+    with their places first, see `config_problems`)."""
     values: dict[str, Any] = {}
     display: dict[str, Any] = {}
     origin: dict[str, str] = {}
     for source, given in (("config", config_params), ("command line", cli_params)):
         for name in given:
             if name not in specs:
-                import difflib
-
-                hint = difflib.get_close_matches(name, list(specs), n=1)
-                suggestion = f" (did you mean {hint[0]}?)" if hint else ""
-                raise located(name, source, f"unknown parameter {name!r} in the {source}{suggestion}")
+                raise UsageError(f"unknown parameter {name!r} in the {source}{_did_you_mean(name, specs)}")
     for name in sorted(specs):
         spec = specs[name]
         raw, where = spec.default, "default"
@@ -84,10 +118,7 @@ def resolve_params(
             raw, where = config_params[name], "config"
         if name in cli_params:
             raw, where = cli_params[name], "command line"
-        try:
-            values[name] = coerce(spec, raw, where)
-        except UsageError as exc:
-            raise located(name, where, str(exc)) from None
+        values[name] = coerce(spec, raw, where)
         display[name] = raw
         origin[name] = where
     return ResolvedParams(values=values, display=display, origin=origin)
