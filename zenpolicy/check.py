@@ -20,7 +20,7 @@ from zenpolicy.errors import InputError, UsageError
 from zenpolicy.formats import FORMATS, RenderOptions, text
 from zenpolicy.gcpause import paused_gc
 from zenpolicy.inventory import LoadedInventory, load_inventory
-from zenpolicy.model import Finding, Location, Report, Status, Tally, sort_findings
+from zenpolicy.model import Finding, Report, Status, Tally, sort_findings
 from zenpolicy.rules.loader import Catalogue, load_catalogue
 from zenpolicy.rules.params import ResolvedParams, config_problems, resolve_params
 from zenpolicy.rules.timeutil import AsOf, parse_as_of, today
@@ -105,12 +105,9 @@ def _prepare(options: CheckOptions) -> Prepared:
         raise UsageError("--engine opa needs --opa-url")
     loaded = load_inventory(options.path, jobs=options.jobs)
     as_of = parse_as_of(options.as_of or loaded.config.as_of or today())
-    config = loaded.config
-    anchor = config.location or Location(path=options.path.as_posix())
-    problems = config_problems(catalogue.params, config.params, config.param_location, anchor)
-    if problems:
+    if problems := config_problems(catalogue.params, loaded.config, options.path):
         raise InputError(problems)
-    params = resolve_params(catalogue.params, config.params, options.params)
+    params = resolve_params(catalogue.params, loaded.config.params, options.params)
     return Prepared(options, catalogue, loaded, as_of, params)
 
 

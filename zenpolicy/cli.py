@@ -94,20 +94,17 @@ def print_problems(error: InputError) -> None:
 def validate(path: Path, policies: tuple[Path, ...], jobs: int | None) -> None:
     """Validate the inventory at PATH (a directory of YAML files, or one file),
     and the parameters its configuration sets against the rule catalogue."""
-    from zenpolicy.model import Location
     from zenpolicy.rules.loader import load_catalogue
     from zenpolicy.rules.params import config_problems
 
     try:
         loaded = load_inventory(path, jobs=jobs)
-        config = loaded.config
-        if config.params:  # as `check` judges them: by the catalogue's declarations
-            anchor = config.location or Location(path=path.as_posix())
-            problems = config_problems(
-                load_catalogue(policies).params, config.params, config.param_location, anchor
-            )
-            if problems:
-                raise InputError(problems)
+        # The configuration's parameters, as `check` judges them: by the catalogue's
+        # declarations (loaded only when there is something to judge).
+        if loaded.config.params and (
+            problems := config_problems(load_catalogue(policies).params, loaded.config, path)
+        ):
+            raise InputError(problems)
     except InputError as exc:
         print_problems(exc)
         sys.exit(EXIT_INVALID)

@@ -6,14 +6,18 @@ default. Values are typed once, here; engines receive durations as seconds.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 from zenpolicy.errors import UsageError
 from zenpolicy.model import Location, Problem
 from zenpolicy.rules.ast import parse_duration
 from zenpolicy.rules.model import ParamSpec
+
+if TYPE_CHECKING:
+    from zenpolicy.inventory.config import Config
 
 TYPES = ("duration", "integer", "number", "string")
 
@@ -68,18 +72,14 @@ def _did_you_mean(name: str, specs: Mapping[str, ParamSpec]) -> str:
     return f" (did you mean {hint[0]}?)" if hint else ""
 
 
-def config_problems(
-    specs: Mapping[str, ParamSpec],
-    config_params: Mapping[str, Any],
-    location: Callable[[str], Location | None],
-    anchor: Location,
-) -> list[Problem]:
-    """What is wrong with the configuration file's `params:`: names the catalogue does
-    not declare, values without their type's shape; each at the parameter's place in
-    the file (`location`), else at `anchor`. The file is judged on its own: a value
-    `--param` overrides is still checked."""
+def config_problems(specs: Mapping[str, ParamSpec], config: Config, root: Path) -> list[Problem]:
+    """What is wrong with the `params:` of the configuration of the inventory at `root`:
+    names the catalogue does not declare, values without their type's shape; each at
+    the parameter's place in the file. The file is judged on its own: a value `--param`
+    overrides is still checked."""
+    anchor = config.location or Location(path=root.as_posix())
     problems: list[Problem] = []
-    for name, raw in config_params.items():
+    for name, raw in config.params.items():
         spec = specs.get(name)
         if spec is None:
             hint = _did_you_mean(name, specs) or " (`zenpolicy rules params` lists them)"
@@ -92,7 +92,7 @@ def config_problems(
                 message = f"parameter {name} must be {_SHAPES[spec.type]}, not {raw!r}"
                 code = "bad-parameter"
         # Asked only now: a lazy source map parses the file again to answer.
-        problems.append(Problem(location=location(name) or anchor, message=message, code=code))
+        problems.append(Problem(location=config.param_location(name) or anchor, message=message, code=code))
     return problems
 
 
