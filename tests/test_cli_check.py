@@ -161,7 +161,9 @@ def test_a_bad_parameter_in_the_configuration_is_an_inventory_problem(
     file is judged on its own (a `--param` overriding the value does not excuse it)."""
     inv = tmp_path / "inv"
     inv.mkdir()
-    (inv / "people.yaml").write_text("person:\n  bob:\n    full_name: Bob Example\n    status: active\n")
+    (inv / "people.yaml").write_text(
+        "person:\n  bob:\n    full_name: Bob Example\n    status: active\n", encoding="utf-8"
+    )
     config = "# the configuration\nas_of: 2026-11-26\nparams:\n  inactivity_limit: 90d\n"
     (inv / "zenpolicy.yaml").write_text(config + f"  {param}\n", encoding="utf-8")
     lines = f"{(inv / 'zenpolicy.yaml').as_posix()}:5:3: {message}\n1 problem in the inventory; nothing was checked.\n"
@@ -187,7 +189,9 @@ def test_validate_knows_the_parameters_of_custom_rules(tmp_path: Path) -> None:
     )
     inv = tmp_path / "inv"
     inv.mkdir()
-    (inv / "people.yaml").write_text("person:\n  bob:\n    full_name: Bob Example\n    status: active\n")
+    (inv / "people.yaml").write_text(
+        "person:\n  bob:\n    full_name: Bob Example\n    status: active\n", encoding="utf-8"
+    )
     (inv / "zenpolicy.yaml").write_text("params:\n  visit_window: 4h\n", encoding="utf-8")
     alone = zenpolicy("validate", inv)
     assert (alone.returncode, alone.stdout.splitlines()[0]) == (
