@@ -77,15 +77,6 @@ def test_split_evenly_keeps_order_and_balances() -> None:
     assert parallel.split_evenly([1] * 10, 3) == [[0, 1, 2], [3, 4, 5, 6], [7, 8, 9]]
 
 
-def test_balance_gives_every_index_once() -> None:
-    weights = [9, 1, 8, 2, 7, 3, 0]
-    groups = parallel.balance(weights, 2)
-    assert sorted(i for group in groups for i in group) == list(range(7))
-    assert all(group == sorted(group) for group in groups)
-    assert sorted(sum(weights[i] for i in group) for group in groups) == [15, 15]
-    assert parallel.balance([4], 3) == [[0]]
-
-
 def _square(shard: int, out: IO[bytes]) -> None:
     out.write(str(shard * shard).encode())
 

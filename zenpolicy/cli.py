@@ -15,6 +15,7 @@ from typing import Any
 import click
 
 from zenpolicy import __version__, cli_catalogue, cli_check, cli_opa
+from zenpolicy.cli_catalogue import policies_option
 from zenpolicy.cli_check import EXIT_CODES_HELP, SECRETS_KEY, jobs_option
 from zenpolicy.errors import EXIT_INTERRUPTED, EXIT_INVALID, EXIT_OK, EXIT_TOOL, InputError, ZenpolicyError
 from zenpolicy.inventory import load_inventory
@@ -83,13 +84,7 @@ def print_problems(error: InputError) -> None:
 
 @cli.command(epilog=EXIT_CODES_HELP)
 @click.argument("path", type=click.Path(path_type=Path))
-@click.option(
-    "--policies",
-    multiple=True,
-    metavar="DIR",
-    type=click.Path(path_type=Path, file_okay=False),
-    help="A directory of custom rules whose parameters the configuration may set (repeatable).",
-)
+@policies_option("A directory of custom rules whose parameters the configuration may set (repeatable).")
 @jobs_option
 def validate(path: Path, policies: tuple[Path, ...], jobs: int | None) -> None:
     """Validate the inventory at PATH (a directory of YAML files, or one file),

@@ -8,6 +8,7 @@ group in zenpolicy.cli.
 from __future__ import annotations
 
 import difflib
+from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -22,14 +23,11 @@ if TYPE_CHECKING:  # the commands import what they use: not every start-up
 _DIR = click.Path(path_type=Path, file_okay=False)
 
 
-def _policies_option(f: click.decorators.FC) -> click.decorators.FC:
-    return click.option(
-        "--policies",
-        multiple=True,
-        metavar="DIR",
-        type=_DIR,
-        help="Add the custom rules of DIR (repeatable).",
-    )(f)
+def policies_option(
+    help_text: str = "Add the custom rules of DIR (repeatable).",
+) -> Callable[[click.decorators.FC], click.decorators.FC]:
+    """`--policies DIR` (repeatable), as every command that reads the catalogue takes it."""
+    return click.option("--policies", multiple=True, metavar="DIR", type=_DIR, help=help_text)
 
 
 def _format_option(f: click.decorators.FC) -> click.decorators.FC:
@@ -60,7 +58,7 @@ def register(cli: click.Group) -> None:
     epilog = cli.epilog
 
     @cli.group(invoke_without_command=True, epilog=epilog)
-    @_policies_option
+    @policies_option()
     @_format_option
     @click.pass_context
     def rules(ctx: click.Context, policies: tuple[Path, ...], format_: str) -> None:
@@ -79,7 +77,7 @@ def register(cli: click.Group) -> None:
 
     @rules.command(epilog=epilog)
     @click.argument("rule_id", metavar="ID")
-    @_policies_option
+    @policies_option()
     @click.pass_context
     def show(ctx: click.Context, rule_id: str, policies: tuple[Path, ...]) -> None:
         """Document one rule: what it checks, why, a failing example, the fix."""
@@ -92,7 +90,7 @@ def register(cli: click.Group) -> None:
         click.echo(render_rule(rule, catalogue.params), nl=False)
 
     @rules.command(epilog=epilog)
-    @_policies_option
+    @policies_option()
     @_format_option
     @click.pass_context
     def params(ctx: click.Context, policies: tuple[Path, ...], format_: str) -> None:
@@ -107,7 +105,7 @@ def register(cli: click.Group) -> None:
             click.echo(render_params(catalogue.params), nl=False)
 
     @cli.command(epilog=epilog, short_help="Show which rules cover each clause of the policy.")
-    @_policies_option
+    @policies_option()
     @click.option(
         "--clauses",
         type=click.Path(path_type=Path, dir_okay=False, exists=True),

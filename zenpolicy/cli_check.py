@@ -17,6 +17,7 @@ import click
 from click.core import ParameterSource
 
 from zenpolicy.api import CheckOptions, OpaOptions
+from zenpolicy.cli_catalogue import policies_option
 from zenpolicy.cli_report import deliver, exit_code
 from zenpolicy.errors import UsageError
 from zenpolicy.formats import FORMATS, RenderOptions
@@ -124,13 +125,7 @@ _FILE = click.Path(path_type=Path, exists=True, dir_okay=False)
     help="Evaluation date (YYYY-MM-DD or RFC 3339 date-time).  "
     "[default: the configuration's as_of, else today in UTC]",
 )
-@click.option(
-    "--policies",
-    multiple=True,
-    metavar="DIR",
-    type=click.Path(path_type=Path, file_okay=False),
-    help="A directory of custom rules, added to the built-in ones (repeatable).",
-)
+@policies_option("A directory of custom rules, added to the built-in ones (repeatable).")
 @click.option(
     "--select",
     multiple=True,

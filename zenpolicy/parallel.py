@@ -114,19 +114,6 @@ def split_evenly(weights: Sequence[int], parts: int) -> list[list[int]]:
     return runs
 
 
-def balance(weights: Sequence[int], parts: int) -> list[list[int]]:
-    """Indices into at most `parts` groups of about equal total weight, in any order
-    (for work whose results are keyed, not positional): the heaviest first, each to the
-    lightest group so far. Each group lists its indices in ascending order."""
-    groups: list[list[int]] = [[] for _ in range(max(1, parts))]
-    loads = [0] * len(groups)
-    for index in sorted(range(len(weights)), key=lambda i: (-weights[i], i)):
-        lightest = loads.index(min(loads))
-        groups[lightest].append(index)
-        loads[lightest] += weights[index]
-    return [sorted(group) for group in groups if group]
-
-
 class Forked(Generic[S]):
     """Children doing `work` on each of `shards`, started at once; `result(i)` waits
     for shard `i` and returns its file, positioned at the start. Use as a context

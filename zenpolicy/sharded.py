@@ -29,7 +29,6 @@ from zenpolicy.engines import native
 from zenpolicy.engines.compile import Env
 from zenpolicy.formats import json as json_format
 from zenpolicy.model import Finding, Report, Tally, block_key, sort_findings
-from zenpolicy.rules.model import INVENTORY
 
 if TYPE_CHECKING:
     from zenpolicy.check import Prepared
@@ -66,11 +65,7 @@ def json_report(prepared: Prepared, count: int) -> tuple[Report, Tally, Iterator
     inventory, params = prepared.loaded.inventory, prepared.params
     env = Env(inventory=inventory, as_of=prepared.as_of, params=params.values)
     rules = prepared.catalogue.rules
-    # Rules are handed out one at a time to whichever process is free, the largest
-    # first: the cost of a rule per resource varies tenfold, so a split made in
-    # advance leaves one process working long after the other.
-    size = [1 if rule.resource == INVENTORY else len(inventory.kind(rule.resource)) for rule in rules]
-    queue = parallel.TaskQueue(sorted(range(len(rules)), key=lambda i: (-size[i], i)))
+    queue = parallel.TaskQueue(native.largest_first(rules, inventory))
 
     def work(_: int, out: IO[bytes]) -> None:
         blocks: list[Block] = []

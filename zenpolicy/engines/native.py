@@ -187,11 +187,7 @@ class NativeEngine:
         with paused_gc():
             if jobs > 1:
                 return _evaluate_sharded(rules, env, shown, jobs, keep)
-            if keep is None:
-                return evaluate_rules(rules, env, shown), None
-            passed = _passed(keep)
-            findings = evaluate_rules(rules, env, shown, passed=passed)
-            return [f for f in findings if f.status in keep], Tally.of(findings, passed=passed or ())
+            return _evaluate_kept(rules, env, shown, keep)
 
 
 PARALLEL_MIN_RESOURCES = 20_000
@@ -213,9 +209,26 @@ def evaluate_rules(
     return findings
 
 
-def _passed(keep: frozenset[Status]) -> list[str] | None:
-    """Where `evaluate_rules` puts the passes a caller keeping `keep` does not build."""
-    return None if Status.PASS in keep else []
+def _evaluate_kept(
+    rules: Iterable[Rule], env: Env, shown: Mapping[str, Any], keep: frozenset[Status] | None
+) -> tuple[list[Finding], Tally | None]:
+    """`NativeEngine.evaluate_kept` in this process: the findings of `rules` whose
+    status is in `keep` (None: all, and no tally), and the tally of them all; passes
+    not kept are counted, not built."""
+    if keep is None:
+        return evaluate_rules(rules, env, shown), None
+    passed: list[str] | None = None if Status.PASS in keep else []
+    findings = evaluate_rules(rules, env, shown, passed=passed)
+    return [f for f in findings if f.status in keep], Tally.of(findings, passed=passed or ())
+
+
+def largest_first(rules: Sequence[Rule], inventory: Inventory) -> list[int]:
+    """The rules' indexes in the order processes take them from a `parallel.TaskQueue`:
+    the most candidates first. A rule's cost per resource varies tenfold, so a split
+    made in advance leaves one process working long after the other; taken one at a
+    time, the largest first, they end about together."""
+    size = [1 if rule.resource == INVENTORY else len(inventory.kind(rule.resource)) for rule in rules]
+    return sorted(range(len(rules)), key=lambda i: (-size[i], i))
 
 
 def _evaluate_sharded(
@@ -228,7 +241,6 @@ def _evaluate_sharded(
     from zenpolicy.engines import transfer  # it builds on this module
 
     inventory = env.inventory
-    size = [1 if rule.resource == INVENTORY else len(inventory.kind(rule.resource)) for rule in rules]
 
     def evaluate_taken() -> tuple[list[Finding], list[int], Tally | None]:
         taken: list[int] = []
@@ -238,11 +250,8 @@ def _evaluate_sharded(
                 taken.append(index)
                 yield rules[index]
 
-        if keep is None:
-            return evaluate_rules(take(), env, shown), taken, None
-        passed = _passed(keep)
-        found = evaluate_rules(take(), env, shown, passed=passed)
-        return [f for f in found if f.status in keep], taken, Tally.of(found, passed=passed or ())
+        found, tally = _evaluate_kept(take(), env, shown, keep)
+        return found, taken, tally
 
     def work(_: int, out: IO[bytes]) -> None:
         # A value marshal cannot write (none of the inventory's or the built-in
@@ -250,7 +259,7 @@ def _evaluate_sharded(
         with contextlib.suppress(ValueError):
             out.write(transfer.dumps(*evaluate_taken(), rules, inventory))
 
-    with parallel.TaskQueue(sorted(range(len(rules)), key=lambda i: (-size[i], i))) as queue:
+    with parallel.TaskQueue(largest_first(rules, inventory)) as queue:
         with parallel.Forked(work, range(1, jobs)) as forked:
             findings, done, tally = evaluate_taken()
             for index in range(jobs - 1):
@@ -264,11 +273,10 @@ def _evaluate_sharded(
         # cannot write) are evaluated here.
         left = set(range(len(rules))) - set(done)
         if left:
-            passed = None if keep is None else _passed(keep)
-            lost = evaluate_rules([rules[i] for i in sorted(left)], env, shown, passed=passed)
-            findings += lost if keep is None else [f for f in lost if f.status in keep]
-            if tally is not None:
-                tally = tally.merge(Tally.of(lost, passed=passed or ()))
+            lost, lost_tally = _evaluate_kept([rules[i] for i in sorted(left)], env, shown, keep)
+            findings += lost
+            if tally is not None and lost_tally is not None:
+                tally = tally.merge(lost_tally)
     return findings, tally
 
 
