@@ -141,6 +141,26 @@ def test_test_command_reports_a_wrong_example(tmp_path: Path) -> None:
     assert proc.stdout.splitlines()[-1].endswith(f", {len(failures)} failed")
 
 
+def test_test_command_names_an_examples_bad_parameter(tmp_path: Path) -> None:
+    rule = (ROOT / "policies" / "authentication" / "AUTH-03a.yaml").read_text(encoding="utf-8")
+    # An example's parameters are the example's, not a configuration file's.
+    broken = rule.replace("id: AUTH-03a", "id: X-03").replace(
+        '  pass:\n    - as_of: "2026-11-26"\n',
+        '  pass:\n    - as_of: "2026-11-26"\n      params: {password_rotaton: 30d}\n',
+        1,
+    )
+    assert broken.count("password_rotaton") == 1
+    (tmp_path / "X-03.yaml").write_text(broken, encoding="utf-8")
+    proc = zenpolicy("test", tmp_path)
+    assert proc.returncode == 1
+    _, positions = parse_yaml(broken)
+    line, col = positions.get(("examples", "pass", 0)) or (0, 0)
+    assert proc.stdout.splitlines()[0] == (
+        f"{tmp_path.as_posix()}/X-03.yaml:{line}:{col}: X-03 pass[0]: "
+        "unknown parameter 'password_rotaton' in the example (did you mean password_rotation?)"
+    )
+
+
 def test_test_command_invalid_rule_file_exits_2(tmp_path: Path) -> None:
     (tmp_path / "bad.yaml").write_text("id: X-1\ntitle: no require\n", encoding="utf-8")
     proc = zenpolicy("test", tmp_path)

@@ -77,7 +77,7 @@ def run_example(rule: Rule, example: Example, params: dict[str, ParamSpec]) -> E
     if inventory is None:
         return result("invalid", "invalid example inventory: " + "; ".join(problems))
     try:
-        resolved = resolve_params(params, example.params, {})
+        resolved = resolve_params(params, example.params, {}, source="example")
         as_of = parse_as_of(example.as_of)
     except UsageError as exc:
         return result("invalid", str(exc))

@@ -100,22 +100,26 @@ def resolve_params(
     specs: Mapping[str, ParamSpec],
     config_params: Mapping[str, Any],
     cli_params: Mapping[str, str],
+    *,
+    source: str = "config",
 ) -> ResolvedParams:
     """The run's parameters: `--param` over the configuration's over the default.
     Unknown or ill-typed values are usage errors (`check` reports the configuration's
-    with their places first, see `config_problems`)."""
+    with their places first, see `config_problems`). `source` names where
+    `config_params` come from in those errors and in `origin` (a rule's example is not
+    a configuration file)."""
     values: dict[str, Any] = {}
     display: dict[str, Any] = {}
     origin: dict[str, str] = {}
-    for source, given in (("config", config_params), ("command line", cli_params)):
+    for where, given in ((source, config_params), ("command line", cli_params)):
         for name in given:
             if name not in specs:
-                raise UsageError(f"unknown parameter {name!r} in the {source}{_did_you_mean(name, specs)}")
+                raise UsageError(f"unknown parameter {name!r} in the {where}{_did_you_mean(name, specs)}")
     for name in sorted(specs):
         spec = specs[name]
         raw, where = spec.default, "default"
         if name in config_params:
-            raw, where = config_params[name], "config"
+            raw, where = config_params[name], source
         if name in cli_params:
             raw, where = cli_params[name], "command line"
         values[name] = coerce(spec, raw, where)
