@@ -134,16 +134,26 @@ def tree_digest(root: Path, suffixes: tuple[str, ...] = ()) -> str:
 
 
 @cache
+def install_digests() -> tuple[str, str]:
+    """The digests of this installation's Python sources and of its schemas: they
+    change only with the installation, so once per process (the stored catalogue's key
+    and the result cache's both hold them)."""
+    from zenpolicy.resources import schemas_dir
+
+    return tree_digest(Path(__file__).resolve().parent, (".py",)), tree_digest(schemas_dir())
+
+
+@cache
 def tool_fingerprint() -> str:
     """What identifies this installation's behaviour (computed once per process)."""
-    from zenpolicy.resources import policies_dir, schemas_dir
+    from zenpolicy.resources import policies_dir
 
-    package = Path(__file__).resolve().parent
+    sources, schemas = install_digests()
     libraries = {name: library_stamp(name) for name in _LIBRARIES}
     parts = {
         "zenpolicy": __version__,
-        "source": tree_digest(package, (".py",)),
-        "schemas": tree_digest(schemas_dir()),
+        "source": sources,
+        "schemas": schemas,
         "policies": tree_digest(policies_dir()),
         "libraries": libraries,
         "python": sys.version,

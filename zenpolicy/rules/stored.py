@@ -55,7 +55,6 @@ if TYPE_CHECKING:
 FORMAT = 2
 KEEP = 8
 _LIBRARIES = ("yaml", "yaml_rs", "jinja2", "jsonschema_rs", "re2")
-_PACKAGE = Path(__file__).resolve().parent.parent
 
 
 def enabled() -> bool:
@@ -72,32 +71,19 @@ def _directory() -> Path:
     return results.with_name(results.name + "-catalogue")
 
 
-def _tree(root: Path, suffixes: tuple[str, ...]) -> str:
-    digest = hashlib.sha256()
-    if root.is_dir():
-        files = sorted(p for p in root.rglob("*") if p.suffix in suffixes and "__pycache__" not in p.parts)
-        for path in files:
-            data = path.read_bytes()
-            digest.update(f"{path.relative_to(root).as_posix()}\0{len(data)}\0".encode())
-            digest.update(data)
-    else:
-        digest.update(b"missing")
-    return digest.hexdigest()
-
-
 def key(dirs: Sequence[Path]) -> str:
     """The key of the catalogue loaded from `dirs` (the built-in directory first)."""
-    from zenpolicy.cache import library_stamp
-    from zenpolicy.resources import schemas_dir
+    from zenpolicy.cache import install_digests, library_stamp, tree_digest
 
+    sources, schemas = install_digests()
     parts = [
         f"format {FORMAT}",
         f"zenpolicy {__version__}",
         f"python {sys.version}",
-        f"sources {_tree(_PACKAGE, ('.py',))}",
-        f"schemas {_tree(schemas_dir(), ('.json',))}",
+        f"sources {sources}",
+        f"schemas {schemas}",
         *(library_stamp(name) for name in _LIBRARIES),
-        *(f"rules {d.resolve().as_posix()} {_tree(d, ('.yaml', '.yml'))}" for d in dirs),
+        *(f"rules {d.resolve().as_posix()} {tree_digest(d, ('.yaml', '.yml'))}" for d in dirs),
     ]
     return hashlib.sha256("\n".join(parts).encode()).hexdigest()
 
