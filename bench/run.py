@@ -28,6 +28,7 @@ creates bench/.venv-checkov with `pip install checkov` (git-ignored).
 from __future__ import annotations
 
 import argparse
+import hashlib
 import json
 import os
 import platform
@@ -192,7 +193,9 @@ def setup(sizes: list[int], files: int, seed: int, checkov: bool) -> None:
     for size in sizes:
         target = OUT / f"{size}"
         stamp = target / ".generated"
-        wanted = f"{size} {files} {seed}"
+        # The generator's digest too: an estate made by an older generator is made again.
+        digest = hashlib.sha256((BENCH / "generate.py").read_bytes()).hexdigest()[:16]
+        wanted = f"{size} {files} {seed} {digest}"
         if not stamp.exists() or stamp.read_text() != wanted:
             subprocess.run(
                 [sys.executable, str(BENCH / "generate.py"), "--resources", str(size), "--files",
