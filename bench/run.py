@@ -170,8 +170,22 @@ def machine() -> dict[str, Any]:
         "ram_gb": round(mem_kb / 1024 / 1024, 1),
         "load_average": os.getloadavg(),
         "python": platform.python_version(),
+        "interpreter": sys.executable,
+        "startup": interpreter_startup(),
         "platform": platform.platform(),
     }
+
+
+def interpreter_startup(runs: int = 5) -> float:
+    """The median time `python -c pass` takes with this interpreter: what its site
+    hooks cost every process (a `.pth` file of the base installation importing certifi
+    adds 20 ms on this machine's global Python; a virtualenv does not read it)."""
+    times = []
+    for _ in range(runs):
+        start = time.perf_counter()
+        subprocess.run([sys.executable, "-c", "pass"], check=True)
+        times.append(time.perf_counter() - start)
+    return statistics.median(times)
 
 
 def versions() -> dict[str, str]:
@@ -362,6 +376,8 @@ def show(rows: list[dict[str, Any]], info: dict[str, Any]) -> str:
         f"{info['machine']['ram_gb']} GB RAM, load average at start "
         f"{', '.join(f'{x:.2f}' for x in info['machine']['load_average'])}",
         "versions: " + ", ".join(f"{k} {v}" for k, v in info["versions"].items()),
+        f"interpreter: {info['machine']['interpreter']} (python {info['machine']['python']}; "
+        f"`-c pass` takes {info['machine']['startup']:.3f} s)",
         f"host speed: the calibration loop took {info['calibration'][0]:.3f} s before the series and "
         f"{info['calibration'][1]:.3f} s after; before each size, in the table (compare figures only at "
         "similar values)",
