@@ -172,6 +172,31 @@ def test_parsing_in_processes_gives_the_same_documents(estate: Path) -> None:
 
 
 @pytest.mark.usefixtures("always_parallel")
+def test_files_taken_by_a_process_that_dies_are_loaded_by_the_parent(
+    estate: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    serial, _ = inventory_loader.load_documents(estate, fast=True, jobs=1)
+    parent = os.getpid()
+    real = inventory_loader._load_one
+    in_parent: list[str] = []
+
+    def dies_on_its_first_file(path: Path, shown: str, fast: bool) -> Any:
+        if os.getpid() != parent:
+            os.kill(os.getpid(), signal.SIGKILL)  # having taken a file from the queue
+        in_parent.append(shown)
+        time.sleep(0.05)  # the child takes a file meanwhile
+        return real(path, shown, fast)
+
+    monkeypatch.setattr(inventory_loader, "_load_one", dies_on_its_first_file)
+    shared, problems = inventory_loader.load_documents(estate, fast=True, jobs=2)
+    assert problems == []
+    assert [(d.path, d.sha256, d.value) for d in shared] == [(d.path, d.sha256, d.value) for d in serial]
+    # Every file was loaded here, once: the one the child took and lost, after the rest.
+    assert sorted(in_parent) == sorted(d.path for d in serial)
+    assert in_parent != [d.path for d in serial]
+
+
+@pytest.mark.usefixtures("always_parallel")
 @pytest.mark.parametrize("fast", [True, False])
 def test_problems_found_in_a_child_are_the_same(tmp_path: Path, fast: bool) -> None:
     for index in range(6):
@@ -362,10 +387,11 @@ def test_rules_taken_by_a_process_that_dies_are_done_by_the_parent(
     monkeypatch.setattr(native, "evaluate_rules", dies_on_its_first_rule)
     monkeypatch.setattr(parallel.TaskQueue, "refill", refill)
     assert _rendered(estate, 2)[1] == expected
-    # The queue was filled, then refilled with the one rule the child took and lost
-    # (95 rules for two processes: the child takes one, in practice always).
-    assert len(refills) == 2
-    assert len(refills[1]) == 1
+    # The rules' queue was filled, then refilled with the one rule the child took and
+    # lost (95 rules for two processes: the child takes one, in practice always); the
+    # queue of files to parse came before them.
+    rules = len(load_catalogue(()).rules)
+    assert [len(indexes) for indexes in refills[1:]] == [rules, 1]
 
 
 def test_sharding_is_for_large_json_reports_of_the_native_engine(
