@@ -227,15 +227,15 @@ class Tally:
             subjects=frozenset(map(attrgetter("address"), findings)).union(passed),
         )
 
-    def to_plain(self) -> tuple[dict[str, int], int | None, bool, frozenset[str]]:
+    def to_plain(self) -> tuple[dict[str, int], int | None, bool, list[str]]:
         """Built-in values (for marshal, from a forked process); `from_plain` reverses.
-        The subjects go as the set they are: marshal writes one, and their order would
-        mean nothing (sorting them cost 20 ms a process at 100k resources)."""
+        The subjects go as a list in no particular order: marshal writes 66k strings
+        (100k resources) in 9 ms as a list, 23 ms sorted, 65 ms as a frozenset."""
         worst = None if self.worst_failure is None else int(self.worst_failure)
-        return self.counts, worst, self.errors, self.subjects
+        return self.counts, worst, self.errors, list(self.subjects)
 
     @classmethod
-    def from_plain(cls, plain: tuple[dict[str, int], int | None, bool, frozenset[str]]) -> Tally:
+    def from_plain(cls, plain: tuple[dict[str, int], int | None, bool, list[str]]) -> Tally:
         counts, worst, errors, subjects = plain
         return cls(
             counts=dict(counts),

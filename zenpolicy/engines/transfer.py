@@ -4,9 +4,8 @@ The bytes are marshal's: built-in types only, so reading them back runs no code.
 child and the parent hold the same inventory (the child is a fork), so a finding is
 sent as little as possible, and what it shares with others is sent once:
 
-* its rule, severity and subject as positions: the rule's index, the resource's index
-  among the resources of the rule's kind (the parent takes the address and location
-  from its own `Resource`);
+* its rule and severity as the rule's index; its subject as its address (the parent
+  takes the location from its own `Resource` of that address);
 * its location only when it is not the resource's own (an attribute, for a failure);
 * its message only when it is not the rule's title (a failure's or an error's);
 * its evidence as indexes into a table of the distinct checks, made once each.
@@ -19,7 +18,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from zenpolicy.engines.native import INVENTORY_ADDRESS, new_check, new_finding
-from zenpolicy.inventory.model import Inventory, Resource
+from zenpolicy.inventory.model import Inventory
 from zenpolicy.model import Check, Finding, Location, Status, Tally
 from zenpolicy.rules.model import INVENTORY, Rule
 
@@ -40,22 +39,15 @@ def dumps(
     rule_index = {rule.id: i for i, rule in enumerate(rules)}
     rule_kind = {rule.id: rule.resource for rule in rules}
     titles = {rule.id: rule.title for rule in rules}
-    positions: dict[str, dict[str, int]] = {}
-    resources: dict[str, Sequence[Resource]] = {}
+    resources = inventory.by_address
     check_ids: dict[int, int] = {}
     checks: list[tuple[Any, ...]] = []
     plain: list[tuple[Any, ...]] = []
     for f in findings:
-        kind = rule_kind[f.rule_id]
-        position = -1  # the inventory as a whole
+        subject: str | None = None  # the inventory as a whole
         own: Location | None = None
-        if f.address != INVENTORY_ADDRESS and kind != INVENTORY:
-            at = positions.get(kind)
-            if at is None:
-                resources[kind] = inventory.kind(kind)
-                at = positions[kind] = {res.address: i for i, res in enumerate(resources[kind])}
-            position = at[f.address]
-            own = resources[kind][position].location
+        if f.address != INVENTORY_ADDRESS and rule_kind[f.rule_id] != INVENTORY:
+            subject, own = f.address, resources[f.address].location
         ids = []
         for check in f.evidence:
             index = check_ids.get(id(check))
@@ -67,7 +59,7 @@ def dumps(
         plain.append(
             (
                 rule_index[f.rule_id],
-                position,
+                subject,
                 _STATUS_CODES[f.status],
                 None if location is own else (location.path, location.line, location.column),
                 None if f.message == titles[f.rule_id] else f.message,
@@ -87,16 +79,16 @@ def loads(
     checks: list[Check] = [new_check(*fields) for fields in table]
     evidences: dict[tuple[int, ...], tuple[Check, ...]] = {}
     statuses = _STATUSES
-    kinds = [() if rule.resource == INVENTORY else inventory.kind(rule.resource) for rule in rules]
+    resources = inventory.by_address
     root = inventory.root
     out: list[Finding] = []
     append = out.append
-    for rule_index, position, status, where, message, ids in plain:
+    for rule_index, subject, status, where, message, ids in plain:
         rule = rules[rule_index]
-        if position < 0:
+        if subject is None:
             address, location = INVENTORY_ADDRESS, root
         else:
-            res = kinds[rule_index][position]
+            res = resources[subject]
             address, location = res.address, res.location
         if where is not None:
             path, line, column = where
