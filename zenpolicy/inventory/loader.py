@@ -199,15 +199,26 @@ def _load_files(files: list[tuple[Path, str]], *, fast: bool, jobs: int) -> Iter
                 yield index, _load_one(path, shown, fast)
 
     def work(_: int, out: IO[bytes]) -> None:
-        marshal.dump([(index, _to_plain(loaded)) for index, loaded in taken()], out)
+        # Each file's record as soon as it is parsed, its length first: writing them
+        # costs the child part of its time, which the queue then balances, instead of
+        # one dump at the end that its parent would wait for (0.1 s at 100k).
+        for index, loaded in taken():
+            record = marshal.dumps((index, _to_plain(loaded)))
+            out.write(len(record).to_bytes(8, "little"))
+            out.write(record)
 
     with queue, parallel.Forked(work, range(1, jobs)) as forked:
         done = dict(taken())
         for child in range(jobs - 1):
-            # Our own child's bytes, from a file with no name only this process tree
-            # holds. loads() on the bytes: load() on the file reads a few bytes at a time.
-            for index, plain in marshal.loads(forked.result(child).read()):  # noqa: S302
+            data = memoryview(forked.result(child).read())
+            at = 0
+            while at < len(data):
+                length = int.from_bytes(data[at : at + 8], "little")
+                # Our own child's bytes, from a file with no name only this process
+                # tree holds.
+                index, plain = marshal.loads(data[at + 8 : at + 8 + length])  # noqa: S302
                 done[index] = _from_plain(plain)
+                at += 8 + length
     for index, (path, shown) in enumerate(files):
         # A file missing here was taken by a process that failed: it is loaded now.
         loaded = done.get(index)
