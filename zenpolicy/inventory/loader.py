@@ -187,7 +187,8 @@ def _load_files(files: list[tuple[Path, str]], *, fast: bool, jobs: int) -> Iter
         for path, shown in files:
             yield _load_one(path, shown, fast)
         return
-    # One task per file, or per run of files beyond what a queue holds.
+    # Tasks of about equal weight: a file, or a run of small consecutive files (and no
+    # more tasks than a queue holds).
     tasks = parallel.split_evenly(sizes, min(len(files), parallel.TaskQueue.MAX))
     weight = [sum(sizes[i] for i in task) for task in tasks]
     queue = parallel.TaskQueue(sorted(range(len(tasks)), key=lambda t: (-weight[t], t)))
