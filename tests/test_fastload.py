@@ -189,6 +189,21 @@ SHAPES: list[tuple[str, bool]] = [
         + "    pw:\n      algorithm: md5\n      salted: true\n    logging:\n      - a\n      -\n        b: 1\n",
         True,
     ),
+    # Colons and question marks libyaml refuses, or reads otherwise, in flow collections
+    # where saphyr reads them (found by hypothesis in the rule files' property test).
+    (HEAD + "    archive: {method:}\n", False),
+    (HEAD + "    archive: {method :}\n", False),
+    (HEAD + "    archive: {method:, encrypted: true}\n", False),
+    (HEAD + "    roles: [hosting:]\n", False),
+    (HEAD + "    archive: {:1}\n", False),
+    (HEAD + "    roles: [hosting, :db]\n", False),
+    (HEAD + "    roles: [hosting,\n      :db]\n", False),
+    (HEAD + "    archive: {?}\n", False),
+    (HEAD + "    archive: {?method}\n", False),
+    (HEAD + "    roles: [hosting, # main\n      :db]\n", False),
+    (HEAD + "    url: https://example.com/a?b=c:d\n    roles: [a:b, 'c:']\n", True),
+    (HEAD + "    roles: [hosting, # main\n      db]\n", True),
+    (HEAD + "    note: a,\n    # then\n    os: x\n", True),
 ]
 
 
