@@ -15,9 +15,18 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+from hypothesis import settings
 
 from zenpolicy.errors import InputError
 from zenpolicy.inventory import load_inventory
+
+# Property tests draw the same examples on every run (derived from each test's name):
+# the suite gates every change, and a failure must be one the next run reproduces, not
+# a draw a clean clone happens to make. Exploring is a separate act, with new examples
+# each time and more of them: `pytest --hypothesis-profile=explore` (README).
+settings.register_profile("deterministic", derandomize=True)
+settings.register_profile("explore", derandomize=False, max_examples=2000)
+settings.load_profile("deterministic")
 
 InventoryProblem = tuple[str, int, int, str, str]
 """(path, line, column, message, code): one expected problem; line 0 = the whole file."""
