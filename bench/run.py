@@ -180,12 +180,7 @@ def interpreter_startup(runs: int = 5) -> float:
     """The median time `python -c pass` takes with this interpreter: what its site
     hooks cost every process (a `.pth` file of the base installation importing certifi
     adds 20 ms on this machine's global Python; a virtualenv does not read it)."""
-    times = []
-    for _ in range(runs):
-        start = time.perf_counter()
-        subprocess.run([sys.executable, "-c", "pass"], check=True)
-        times.append(time.perf_counter() - start)
-    return statistics.median(times)
+    return median([run_child([sys.executable, "-c", "pass"])[0] for _ in range(runs)])
 
 
 def versions() -> dict[str, str]:
