@@ -198,12 +198,25 @@ def versions() -> dict[str, str]:
     return out
 
 
+def generator_digest() -> str:
+    """The digest of the generator's sources: bench/generate.py, then bench/estate/*.py
+    sorted by name, each with its name and size (code moved from one file to the next
+    changes it too), so that a change in any of them is seen."""
+    sources = [BENCH / "generate.py", *sorted((BENCH / "estate").glob("*.py"), key=lambda p: p.name)]
+    digest = hashlib.sha256()
+    for path in sources:
+        data = path.read_bytes()
+        digest.update(f"{path.relative_to(BENCH)} {len(data)}\n".encode())
+        digest.update(data)
+    return digest.hexdigest()[:16]
+
+
 def setup(sizes: list[int], files: int, seed: int, checkov: bool) -> None:
     for size in sizes:
         target = OUT / f"{size}"
         stamp = target / ".generated"
         # The generator's digest too: an estate made by an older generator is made again.
-        digest = hashlib.sha256((BENCH / "generate.py").read_bytes()).hexdigest()[:16]
+        digest = generator_digest()
         wanted = f"{size} {files} {seed} {digest}"
         if not stamp.exists() or stamp.read_text() != wanted:
             subprocess.run(
