@@ -121,6 +121,50 @@ def test_children_left_running_are_killed_on_exit() -> None:
         os.waitpid(pids[0], os.WNOHANG)  # reaped already
 
 
+def test_records_are_read_while_the_child_writes() -> None:
+    go_on_read, go_on_write = os.pipe()
+
+    def work(shard: int, out: IO[bytes]) -> None:
+        records.write(0, out, b"first")
+        records.write(0, out, b"second record")
+        os.read(go_on_read, 1)  # until the parent has read those two
+        records.write(0, out, b"")
+        records.write(0, out, b"last")
+
+    with parallel.Records() as records, parallel.Forked(work, [1]) as forked:
+        out = forked.output(0)
+        seen: list[bytes] = []
+        for _ in range(2000):
+            records.poll()
+            seen += records.read(0, out)
+            if len(seen) == 2:
+                break
+            time.sleep(0.005)
+        assert seen == [b"first", b"second record"]
+        assert records.read(0, out) == []  # nothing new announced: nothing read twice
+        os.write(go_on_write, b"x")
+        assert forked.succeeded(0)
+        assert records.read(0, out, ended=True) == [b"", b"last"]
+    os.close(go_on_read)
+    os.close(go_on_write)
+
+
+def test_a_child_never_waits_for_its_parent_to_read_announcements() -> None:
+    # More records than the pipe holds announcements (64 KiB, 4,096 of them), and a
+    # parent that reads none until the child has ended: the child does not block.
+    def work(shard: int, out: IO[bytes]) -> None:
+        for n in range(6000):
+            records.write(0, out, n.to_bytes(2, "little"))
+
+    with parallel.Records() as records, parallel.Forked(work, [1]) as forked:
+        assert forked.succeeded(0)
+        records.poll()
+        early = records.read(0, forked.output(0))
+        rest = records.read(0, forked.output(0), ended=True)
+    assert 0 < len(early) < 6000
+    assert [int.from_bytes(r, "little") for r in early + rest] == list(range(6000))
+
+
 def test_in_order_joins_shards() -> None:
     def local(shard: int) -> list[bytes]:
         return [str(shard * shard).encode()]
@@ -194,6 +238,45 @@ def test_files_taken_by_a_process_that_dies_are_loaded_by_the_parent(
     # Every file was loaded here, once: the one the child took and lost, after the rest.
     assert sorted(in_parent) == sorted(d.path for d in serial)
     assert in_parent != [d.path for d in serial]
+
+
+@pytest.mark.usefixtures("always_parallel")
+def test_files_sent_by_a_process_that_then_dies_are_loaded_again(
+    estate: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    serial, _ = inventory_loader.load_documents(estate, fast=True, jobs=1)
+    parent = os.getpid()
+    real_load, real_plain = inventory_loader._load_one, inventory_loader._to_plain
+    taken: list[str] = []
+    sent = tmp_path / "sent"
+
+    def dies_on_its_second_file(path: Path, shown: str, fast: bool) -> Any:
+        if os.getpid() != parent:
+            taken.append(shown)
+            if len(taken) == 2:
+                sent.touch()
+                os.kill(os.getpid(), signal.SIGKILL)  # having sent its first file
+        for _ in range(2000):  # the parent's first file: until the child is gone
+            if sent.exists():
+                break
+            time.sleep(0.005)
+        return real_load(path, shown, fast)
+
+    def garbled(loaded: Any) -> tuple[Any, ...]:
+        tag, path, digest, _, state = real_plain(loaded)
+        return tag, path, digest, {"server": {"garbled": {}}}, state
+
+    monkeypatch.setattr(inventory_loader, "_load_one", dies_on_its_second_file)
+    monkeypatch.setattr(inventory_loader, "_to_plain", garbled)  # used in the child only
+    seen: list[Any] = []
+    loaded, problems = inventory_loader.load_each(
+        estate, lambda doc: seen.append(doc.value), fast=True, jobs=2
+    )
+    assert problems == []
+    assert [(d.path, d.sha256, d.value) for d, _ in loaded] == [(d.path, d.sha256, d.value) for d in serial]
+    # The child's file was read while the parent still parsed, then loaded again.
+    assert {"server": {"garbled": {}}} in seen
+    assert len(seen) == len(serial) + 1
 
 
 @pytest.mark.usefixtures("always_parallel")

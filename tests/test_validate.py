@@ -20,6 +20,8 @@ from referencing.jsonschema import DRAFT202012
 
 from zenpolicy.errors import InputError
 from zenpolicy.inventory import load_inventory
+from zenpolicy.inventory.build import collect_document, collect_resources, merge_collected, schema_problems
+from zenpolicy.inventory.loader import Document
 from zenpolicy.inventory.yaml12 import parse_yaml
 
 REPO = Path(__file__).resolve().parents[1]
@@ -78,6 +80,32 @@ INVALID_CASES: list[tuple[str, dict[str, str | bytes], list[tuple[str, int, int,
                 "duplicate address server.web (first declared at inv/a.yaml:2:3)",
                 "duplicate-address",
             )
+        ],
+    ),
+    (
+        # A resource declared again is reported as such, whatever else is wrong with
+        # it: its own problems belong to a declaration that is not kept.
+        "duplicate-address-of-a-broken-resource",
+        {
+            "a.yaml": WEB,
+            "b.yaml": "server:\n  web: 3\n",
+            "c.yaml": WEB + "    hds_certifed: true\n",
+        },
+        [
+            (
+                "inv/b.yaml",
+                2,
+                3,
+                "duplicate address server.web (first declared at inv/a.yaml:2:3)",
+                "duplicate-address",
+            ),
+            (
+                "inv/c.yaml",
+                2,
+                3,
+                "duplicate address server.web (first declared at inv/a.yaml:2:3)",
+                "duplicate-address",
+            ),
         ],
     ),
     (
@@ -822,3 +850,35 @@ def test_a_reference_that_is_not_a_string_is_reported_once(tmp_path):
     assert [(p.location.line, p.location.column, p.code) for p in caught.value.problems] == [
         (2, 64, "wrong-type")
     ]
+
+
+def test_problems_come_in_the_order_of_the_files() -> None:
+    # What `zenpolicy test` shows for a broken rule example: a file's own problems in
+    # the order they are written, a later file's after them, schema problems last.
+    first = parse_yaml(
+        "servers:\n  a: {}\nserver:\n  web: 3\n  'bad name': {}\n  ok:\n    provider: OVH\n"
+        "    country: FR\n    roles: [hosting]\n    hds_certifed: true\n"
+    )
+    second = parse_yaml(WEB + "  other: [1]\nrole: 7\n")
+    documents = [
+        Document(path="one.yaml", value=first[0], source_map=first[1], sha256=""),
+        Document(path="two.yaml", value=second[0], source_map=second[1], sha256=""),
+    ]
+    resources, problems = collect_resources(documents)
+    problems += schema_problems(resources)
+    expected = [
+        "one.yaml:1:1: unknown resource kind 'servers' (did you mean 'server'?)",
+        "one.yaml:4:3: server.web: expected a mapping of attributes",
+        "one.yaml:5:3: invalid resource name 'bad name': use letters, digits, '_', '-', '.', '@', "
+        "starting with a letter or digit",
+        "two.yaml:2:3: duplicate address server.web (first declared at one.yaml:4:3)",
+        "two.yaml:6:3: server.other: expected a mapping of attributes",
+        "two.yaml:7:1: role: expected a mapping of resource names to attributes",
+        "one.yaml:10:5: server.ok: unknown attribute 'hds_certifed' for server (did you mean 'hds_certified'?)",
+    ]
+    assert [str(p) for p in problems] == expected
+    assert [r.address for r in resources] == ["server.ok"]
+    # Checked file by file, as files arrive from the parsing processes: the same.
+    merged, together = merge_collected([collect_document(doc) for doc in documents])
+    assert [str(p) for p in together] == expected
+    assert merged == resources

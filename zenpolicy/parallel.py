@@ -124,12 +124,14 @@ class Forked(Generic[S]):
         self._shards = list(shards)
         self._files: list[IO[bytes]] = []
         self._pids: list[int | None] = []
+        self._ok: list[bool] = []
         try:
             for shard in self._shards:
                 # In $TMPDIR, unlinked at once (O_TMPFILE on Linux): only this process
                 # tree holds it. At 1M resources, a child's part of a report is 1 GB.
                 self._files.append(tempfile.TemporaryFile())  # noqa: SIM115 - closed in close()
                 self._pids.append(self._start(shard, self._files[-1]))
+                self._ok.append(False)
         except BaseException:
             self.close()  # no child left running, no file left open
             raise
@@ -152,14 +154,24 @@ class Forked(Generic[S]):
         finally:
             os._exit(code)
 
-    def result(self, index: int) -> IO[bytes]:
-        out, pid = self._files[index], self._pids[index]
-        ok = False
+    def output(self, index: int) -> IO[bytes]:
+        """Child `index`'s file, as it is being written (read it with `os.pread`: its
+        offset is the child's)."""
+        return self._files[index]
+
+    def succeeded(self, index: int) -> bool:
+        """Wait for child `index`: whether it did its shard (a failed child's file is
+        not to be read; `result` does its shard again)."""
+        pid = self._pids[index]
         if pid is not None:
             _, status = os.waitpid(pid, 0)
             self._pids[index] = None
-            ok = os.waitstatus_to_exitcode(status) == 0
-        if not ok:
+            self._ok[index] = os.waitstatus_to_exitcode(status) == 0
+        return self._ok[index]
+
+    def result(self, index: int) -> IO[bytes]:
+        out = self._files[index]
+        if not self.succeeded(index):
             # The child failed, or never started: do its shard here, from scratch.
             out.seek(0)
             out.truncate()
@@ -185,6 +197,100 @@ class Forked(Generic[S]):
                 self._pids[index] = None
         for out in self._files:
             out.close()
+
+
+class Records:
+    """Records that forked children append to their `Forked` files one at a time, and
+    that the parent reads as they come instead of once the children have ended (to
+    work on them while the children go on).
+
+    A child writes a record whole (length first, flushed: the file's `write()` has
+    returned), then announces its file's new length on a pipe. A read below an
+    announced length gets what the child wrote (POSIX orders a read after the write
+    that returned), never a record half-written. An announcement is 16 bytes (atomic
+    on a pipe) and never blocks: when the pipe is full the child goes on, and a later
+    announcement covers its records, or the parent reads the rest once the child has
+    ended well (`Forked.succeeded`; a failed child's records are not to be trusted)."""
+
+    _ANNOUNCEMENT = 16
+
+    def __init__(self) -> None:
+        self._read, self._write = os.pipe()
+        os.set_blocking(self._read, False)
+        os.set_blocking(self._write, False)
+        self._announced: dict[int, int] = {}
+        self._consumed: dict[int, int] = {}
+
+    def write(self, child: int, out: IO[bytes], record: bytes) -> None:
+        """In child number `child` (0 for `Forked.output(0)`): append `record` to `out`."""
+        out.write(len(record).to_bytes(8, "little"))
+        out.write(record)
+        out.flush()
+        with contextlib.suppress(BlockingIOError):
+            os.write(self._write, child.to_bytes(8, "little") + out.tell().to_bytes(8, "little"))
+
+    def poll(self) -> None:
+        """In the parent: take note of the announcements made so far."""
+        while True:
+            try:
+                data = os.read(self._read, 1 << 16)
+            except BlockingIOError:
+                return
+            if not data:
+                return
+            step = self._ANNOUNCEMENT
+            for at in range(0, len(data), step):
+                child = int.from_bytes(data[at : at + 8], "little")
+                end = int.from_bytes(data[at + 8 : at + step], "little")
+                self._announced[child] = max(end, self._announced.get(child, 0))
+
+    def read(self, child: int, out: IO[bytes], *, ended: bool = False) -> list[memoryview]:
+        """In the parent: the records of `child` in `out` not read yet, up to its last
+        announcement, or all of them once it has `ended` well."""
+        start = self._consumed.get(child, 0)
+        fd = out.fileno()
+        stop = os.fstat(fd).st_size if ended else self._announced.get(child, 0)
+        records: list[memoryview] = []
+        if stop <= start:
+            return records
+        data = _pread(fd, stop - start, start)
+        view = memoryview(data)
+        at = 0
+        while at + 8 <= len(data):
+            length = int.from_bytes(view[at : at + 8], "little")
+            if at + 8 + length > len(data):
+                break
+            records.append(view[at + 8 : at + 8 + length])
+            at += 8 + length
+        if ended and at != len(data):
+            raise AssertionError("a process's records end in the middle of one")
+        self._consumed[child] = start + at
+        return records
+
+    def close(self) -> None:
+        for fd in (self._read, self._write):
+            with contextlib.suppress(OSError):
+                os.close(fd)
+        self._read = self._write = -1
+
+    def __enter__(self) -> Records:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+def _pread(fd: int, size: int, offset: int) -> bytes:
+    """`size` bytes of `fd` from `offset` (fewer only at its end)."""
+    pieces = []
+    while size > 0:
+        data = os.pread(fd, size, offset)
+        if not data:
+            break
+        pieces.append(data)
+        size -= len(data)
+        offset += len(data)
+    return b"".join(pieces)
 
 
 class TaskQueue:

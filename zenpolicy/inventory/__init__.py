@@ -9,9 +9,9 @@ from zenpolicy import timings
 from zenpolicy.errors import InputError
 from zenpolicy.gcpause import paused_gc
 from zenpolicy.inventory import fastload
-from zenpolicy.inventory.build import collect_resources, link, schema_problems
+from zenpolicy.inventory.build import collect_document, link, merge_collected
 from zenpolicy.inventory.config import Config, load_config
-from zenpolicy.inventory.loader import load_documents
+from zenpolicy.inventory.loader import load_each
 from zenpolicy.inventory.model import Inventory, Resource
 from zenpolicy.model import InputFile, Location, Problem
 
@@ -46,13 +46,15 @@ def load_inventory(root: Path, *, jobs: int | None = None) -> LoadedInventory:
 def _load(root: Path, *, fast: bool, jobs: int | None) -> LoadedInventory:
     with timings.stage("load"):
         config, problems = load_config(root)
-        documents, load_problems = load_documents(root, fast=fast, jobs=jobs)
+        # Each file's resources are gathered and checked against the schemas as the
+        # file arrives, while other processes are still parsing.
+        loaded, load_problems = load_each(root, collect_document, fast=fast, jobs=jobs)
     problems += load_problems
+    documents = [doc for doc, _ in loaded]
     with paused_gc():
         with timings.stage("validate"):
-            resources, shape_problems = collect_resources(documents)
-            problems += shape_problems
-            problems += schema_problems(resources)
+            resources, found = merge_collected(collected for _, collected in loaded)
+            problems += found
         with timings.stage("build"):
             anchor = config.location or Location(path=root.as_posix())
             inventory, link_problems = link(resources, anchor)

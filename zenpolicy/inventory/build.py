@@ -19,7 +19,7 @@ from cronsim import CronSim, CronSimError
 
 from zenpolicy.inventory.loader import Document
 from zenpolicy.inventory.model import Inventory, Resource, add_referrer, fast_location, new_resource
-from zenpolicy.inventory.schema import cron_paths, kind_schemas, reference_paths, validators
+from zenpolicy.inventory.schema import KindValidator, cron_paths, kind_schemas, reference_paths, validators
 from zenpolicy.model import Location, Problem
 
 NAME_RE = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.@-]*\Z")
@@ -45,92 +45,176 @@ def _names_valid(names: Collection[str]) -> bool:
     return joined.count("\n") == len(names) and _NAMES_RE.match(joined) is not None
 
 
-def collect_resources(documents: Iterable[Document]) -> tuple[list[Resource], list[Problem]]:
-    """Check each file's shape and gather its resources, rejecting duplicate addresses."""
+class Collected:
+    """One file's resources, each checked alone (shape, name, attributes against the
+    schema): what `merge_collected` needs to compare addresses across files. Made as
+    each file arrives from the processes that parse (`loader.load_each`)."""
+
+    __slots__ = ("addresses", "entries", "locations", "problems", "resources", "schema")
+
+    def __init__(self) -> None:
+        self.addresses: list[str] = []
+        """Every resource whose name is valid, in order."""
+        self.locations: list[Location] = []
+        self.entries: list[Resource | Problem] = []
+        """For each of those, its resource, or why it has none (no mapping of attributes)."""
+        self.resources: list[Resource] = []
+        """The resources among `entries`."""
+        self.problems: list[tuple[int, Problem]] = []
+        """Problems of the file itself, each with the number of addresses before it."""
+        self.schema: dict[int, list[Problem]] = {}
+        """Schema problems, by index in `entries` (with `schemas`)."""
+
+
+def collect_document(doc: Document, *, schemas: bool = True) -> Collected:
+    """Check one file's shape and gather its resources; with `schemas`, check each
+    resource against its kind's schema too."""
     known = kind_schemas()
-    resources: list[Resource] = []
-    problems: list[Problem] = []
-    seen: dict[str, Location] = {}
-    for doc in documents:
-        value, source_map, shown = doc.value, doc.source_map, doc.path
-        positions = source_map.positions
-        if value is None:
-            problems.append(
+    kinds = validators() if schemas else {}
+    out = Collected()
+    value, source_map, shown = doc.value, doc.source_map, doc.path
+    positions = source_map.positions
+    addresses, locations, entries, resources = out.addresses, out.locations, out.entries, out.resources
+    if value is None:
+        out.problems.append(
+            (
+                0,
                 Problem(
                     location=Location(path=doc.path, line=1, column=1),
                     message="file is empty: an inventory file maps resource kinds to resources",
                     code="empty-file",
-                )
+                ),
             )
-            continue
-        if not isinstance(value, dict):
-            problems.append(
+        )
+        return out
+    if not isinstance(value, dict):
+        out.problems.append(
+            (
+                0,
                 Problem(
                     location=Location(path=doc.path, line=1, column=1),
                     message="expected a mapping of resource kinds (server:, account:, ...) at the top of the file",
                     code="bad-structure",
-                )
+                ),
             )
-            continue
-        for kind, named in value.items():
-            if kind not in known:
-                hint = difflib.get_close_matches(kind, list(known), n=1)
-                suggestion = f" (did you mean {hint[0]!r}?)" if hint else ""
-                problems.append(
+        )
+        return out
+    for kind, named in value.items():
+        if kind not in known:
+            hint = difflib.get_close_matches(kind, list(known), n=1)
+            suggestion = f" (did you mean {hint[0]!r}?)" if hint else ""
+            out.problems.append(
+                (
+                    len(addresses),
                     Problem(
                         location=_loc(doc, (kind,)),
                         message=f"unknown resource kind {kind!r}{suggestion}",
                         code="unknown-kind",
-                    )
+                    ),
                 )
-                continue
-            if not isinstance(named, dict):
-                problems.append(
+            )
+            continue
+        if not isinstance(named, dict):
+            out.problems.append(
+                (
+                    len(addresses),
                     Problem(
                         location=_loc(doc, (kind,)),
                         message=f"{kind}: expected a mapping of resource names to attributes",
                         code="bad-structure",
-                    )
+                    ),
                 )
-                continue
-            names_valid = _names_valid(named)
-            for name, attrs in named.items():
-                # A name's position is known from the start, also to a lazy source map.
-                pos = positions.get((kind, name))
-                location = _loc(doc, (kind, name)) if pos is None else fast_location(shown, pos[0], pos[1])
-                address = f"{kind}.{name}"
-                if not names_valid and not NAME_RE.match(name):
-                    problems.append(
+            )
+            continue
+        names_valid = _names_valid(named)
+        validator = kinds.get(kind)
+        for name, attrs in named.items():
+            # A name's position is known from the start, also to a lazy source map.
+            pos = positions.get((kind, name))
+            location = _loc(doc, (kind, name)) if pos is None else fast_location(shown, pos[0], pos[1])
+            address = f"{kind}.{name}"
+            if not names_valid and not NAME_RE.match(name):
+                out.problems.append(
+                    (
+                        len(addresses),
                         Problem(
                             location=location,
                             message=f"invalid resource name {name!r}: use letters, digits, '_', '-', '.', '@', starting with a letter or digit",
                             code="bad-name",
-                        )
+                        ),
                     )
-                    continue
-                if address in seen:
-                    problems.append(
-                        Problem(
-                            location=location,
-                            message=f"duplicate address {address} (first declared at {seen[address]})",
-                            code="duplicate-address",
-                        )
+                )
+                continue
+            addresses.append(address)
+            locations.append(location)
+            if attrs is None:
+                attrs = {}
+            if not isinstance(attrs, dict):
+                entries.append(
+                    Problem(
+                        location=location,
+                        message=f"{address}: expected a mapping of attributes",
+                        code="bad-structure",
                     )
-                    continue
-                seen[address] = location
-                if attrs is None:
-                    attrs = {}
-                if not isinstance(attrs, dict):
-                    problems.append(
-                        Problem(
-                            location=location,
-                            message=f"{address}: expected a mapping of attributes",
-                            code="bad-structure",
-                        )
+                )
+                continue
+            res = new_resource(kind, name, attrs, location, shown, source_map, address)
+            entries.append(res)
+            resources.append(res)
+            if validator is not None and not validator.is_valid(attrs):
+                out.schema[len(entries) - 1] = _schema_problems(res, validator)
+    return out
+
+
+def merge_collected(collected: Iterable[Collected]) -> tuple[list[Resource], list[Problem]]:
+    """The files' resources and problems, in file order, a resource declared again in a
+    later file left out (a duplicate address, its own problems unreported). The
+    problems are those of `collect_resources` then `schema_problems`, in that order."""
+    resources: list[Resource] = []
+    problems: list[Problem] = []
+    later: list[Problem] = []
+    seen: dict[str, Location] = {}
+    for c in collected:
+        addresses = c.addresses
+        if not c.problems and len(c.resources) == len(addresses) and seen.keys().isdisjoint(addresses):
+            # The usual file: every resource new, nothing to say but its schema problems.
+            seen.update(zip(addresses, c.locations, strict=True))
+            resources += c.resources
+            for found in c.schema.values():
+                later += found
+            continue
+        pending = iter(c.problems)
+        following = next(pending, None)
+        for i, address in enumerate(addresses):
+            while following is not None and following[0] <= i:
+                problems.append(following[1])
+                following = next(pending, None)
+            location = c.locations[i]
+            if address in seen:
+                problems.append(
+                    Problem(
+                        location=location,
+                        message=f"duplicate address {address} (first declared at {seen[address]})",
+                        code="duplicate-address",
                     )
-                    continue
-                resources.append(new_resource(kind, name, attrs, location, shown, source_map, address))
-    return resources, problems
+                )
+                continue
+            seen[address] = location
+            entry = c.entries[i]
+            if isinstance(entry, Problem):
+                problems.append(entry)
+                continue
+            resources.append(entry)
+            later += c.schema.get(i, ())
+        while following is not None:
+            problems.append(following[1])
+            following = next(pending, None)
+    return resources, problems + later
+
+
+def collect_resources(documents: Iterable[Document]) -> tuple[list[Resource], list[Problem]]:
+    """Check each file's shape and gather its resources, rejecting duplicate addresses."""
+    return merge_collected(collect_document(doc, schemas=False) for doc in documents)
 
 
 def schema_problems(resources: Iterable[Resource]) -> list[Problem]:
@@ -138,17 +222,18 @@ def schema_problems(resources: Iterable[Resource]) -> list[Problem]:
     problems: list[Problem] = []
     for res in resources:
         validator = kinds[res.kind]
-        if validator.is_valid(res.attrs):
-            continue
-        for sp in validator.problems(res.attrs):
-            problems.append(
-                Problem(
-                    location=res.attribute_location(sp.path),
-                    message=f"{res.address}: {sp.message}",
-                    code=sp.code,
-                )
-            )
+        if not validator.is_valid(res.attrs):
+            problems += _schema_problems(res, validator)
     return problems
+
+
+def _schema_problems(res: Resource, validator: KindValidator) -> list[Problem]:
+    return [
+        Problem(
+            location=res.attribute_location(sp.path), message=f"{res.address}: {sp.message}", code=sp.code
+        )
+        for sp in validator.problems(res.attrs)
+    ]
 
 
 def _values_at(attrs: Any, path: tuple[str, ...]) -> Any:

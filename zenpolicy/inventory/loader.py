@@ -13,7 +13,7 @@ import os
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import IO, Any
+from typing import IO, Any, TypeVar
 
 from zenpolicy import parallel
 from zenpolicy.gcpause import paused_gc
@@ -153,7 +153,26 @@ def load_documents(
     """Load every file below `root`. Problems are collected, never raised, so that a
     user sees every broken file at once. `fast`: see `load_file`. `jobs`: processes
     to parse in (None: the default, see `zenpolicy.parallel`); the result is the same."""
-    documents: list[Document] = []
+    loaded, problems = load_each(root, _nothing, fast=fast, jobs=jobs)
+    return [doc for doc, _ in loaded], problems
+
+
+def _nothing(_: Document) -> None:
+    return None
+
+
+R = TypeVar("R")
+
+
+def load_each(
+    root: Path, process: Callable[[Document], R], *, fast: bool = False, jobs: int | None = 1
+) -> tuple[list[tuple[Document, R]], list[Problem]]:
+    """`load_documents`, each document with what `process` made of it. `process` runs
+    on each document as soon as it is loaded, while other processes may still be
+    parsing (in no set order, and again for a file loaded again): its work is shared
+    with theirs instead of waiting for them. The result is in file order, the same
+    for any number of jobs."""
+    documents: list[tuple[Document, R]] = []
     problems: list[Problem] = []
     if not root.exists():
         problems.append(
@@ -161,12 +180,16 @@ def load_documents(
         )
         return documents, problems
     files = [(path, display_path(path, root)) for path in discover(root)]
+    done: dict[int, tuple[Document, R] | Problem] = {}
     with paused_gc():
-        for loaded in _load_files(files, fast=fast, jobs=parallel.effective_jobs(jobs)):
-            if isinstance(loaded, Document):
-                documents.append(loaded)
-            else:
-                problems.append(loaded)
+        for index, loaded in _load_files(files, fast=fast, jobs=parallel.effective_jobs(jobs)):
+            done[index] = (loaded, process(loaded)) if isinstance(loaded, Document) else loaded
+    for index in range(len(files)):
+        item = done[index]
+        if isinstance(item, Problem):
+            problems.append(item)
+        else:
+            documents.append(item)
     return documents, problems
 
 
@@ -177,23 +200,31 @@ def _load_one(path: Path, shown: str, fast: bool) -> Document | Problem:
         return exc.problem
 
 
-def _load_files(files: list[tuple[Path, str]], *, fast: bool, jobs: int) -> Iterator[Document | Problem]:
-    """Each file loaded, in order; by `jobs` processes when there is enough to parse.
+def _load_files(
+    files: list[tuple[Path, str]], *, fast: bool, jobs: int
+) -> Iterator[tuple[int, Document | Problem]]:
+    """Each file loaded, with its index, by `jobs` processes when there is enough to
+    parse: the parent's files as it parses them, its children's as it finds them
+    written (`parallel.Records`), so that its caller works on them meanwhile. A file
+    may come twice (the second is the one): the files a child that failed had sent
+    or taken are loaded again by the parent at the end.
 
     Files are handed out one at a time (a `parallel.TaskQueue`, the largest first), not
-    cut into equal shares beforehand: a child also writes what it parsed for the parent
-    to read back, and the second core of a busy two-core machine is slower, so with
-    equal shares the parent waited 0.1 to 0.4 s for its child at 100k resources."""
+    cut into equal shares beforehand: the parent also works on every file, and the
+    second core of a busy two-core machine is slower, so with equal shares one process
+    waited 0.1 to 0.4 s for the other at 100k resources."""
     sizes = [_size(path) for path, _ in files] if jobs > 1 and len(files) > 1 else []
     if not sizes or sum(sizes) < PARALLEL_MIN_BYTES:
-        for path, shown in files:
-            yield _load_one(path, shown, fast)
+        for index, (path, shown) in enumerate(files):
+            yield index, _load_one(path, shown, fast)
         return
     # Tasks of about equal weight: a file, or a run of small consecutive files (and no
     # more tasks than a queue holds).
     tasks = parallel.split_evenly(sizes, min(len(files), parallel.TaskQueue.MAX))
     weight = [sum(sizes[i] for i in task) for task in tasks]
     queue = parallel.TaskQueue(sorted(range(len(tasks)), key=lambda t: (-weight[t], t)))
+    records = parallel.Records()
+    children = range(jobs - 1)
 
     def taken() -> Iterator[tuple[int, Document | Problem]]:
         for task in queue:
@@ -201,31 +232,39 @@ def _load_files(files: list[tuple[Path, str]], *, fast: bool, jobs: int) -> Iter
                 path, shown = files[index]
                 yield index, _load_one(path, shown, fast)
 
-    def work(_: int, out: IO[bytes]) -> None:
-        # Each file's record as soon as it is parsed, its length first: writing them
-        # costs the child part of its time, which the queue then balances, instead of
-        # one dump at the end that its parent would wait for (0.1 s at 100k).
+    def work(shard: int, out: IO[bytes]) -> None:
+        # Each file's record as soon as it is parsed: the parent reads it while this
+        # child parses the next one.
         for index, loaded in taken():
-            record = marshal.dumps((index, _to_plain(loaded)))
-            out.write(len(record).to_bytes(8, "little"))
-            out.write(record)
+            records.write(shard - 1, out, marshal.dumps((index, _to_plain(loaded))))
 
-    with queue, parallel.Forked(work, range(1, jobs)) as forked:
-        done = dict(taken())
-        for child in range(jobs - 1):
-            data = memoryview(forked.result(child).read())
-            at = 0
-            while at < len(data):
-                length = int.from_bytes(data[at : at + 8], "little")
-                # Our own child's bytes, from a file with no name only this process
-                # tree holds.
-                index, plain = marshal.loads(data[at + 8 : at + 8 + length])  # noqa: S302
-                done[index] = _from_plain(plain)
-                at += 8 + length
+    done: set[int] = set()
+    sent: list[list[int]] = [[] for _ in children]
+
+    def received(child: int, data: list[memoryview]) -> Iterator[tuple[int, Document | Problem]]:
+        for record in data:
+            # Our own child's bytes, from a file with no name only this process tree
+            # holds.
+            index, plain = marshal.loads(record)  # noqa: S302
+            sent[child].append(index)
+            yield index, _from_plain(plain)
+
+    with queue, records, parallel.Forked(work, range(1, jobs)) as forked:
+        outputs = [forked.output(child) for child in children]
+        for index, loaded in taken():
+            done.add(index)
+            yield index, loaded
+            records.poll()
+            for child in children:
+                yield from received(child, records.read(child, outputs[child]))
+        for child in children:
+            if forked.succeeded(child):
+                yield from received(child, records.read(child, outputs[child], ended=True))
+                done.update(sent[child])
     for index, (path, shown) in enumerate(files):
-        # A file missing here was taken by a process that failed: it is loaded now.
-        loaded = done.get(index)
-        yield _load_one(path, shown, fast) if loaded is None else loaded
+        # Taken by a process that failed (or sent by it: not trusted): loaded now.
+        if index not in done:
+            yield index, _load_one(path, shown, fast)
 
 
 def _size(path: Path) -> int:
