@@ -213,6 +213,40 @@ def test_shapes(text: str, fast: bool) -> None:
     assert check_same(text, deep_first=True) is fast
 
 
+@pytest.mark.parametrize(
+    ("line", "read_from_the_line"),
+    [
+        ("    logging: {accesses: true, retention_days: 90}", True),
+        ("    logging: { a: x y ,b:  -1.5,c: 2026-01-01 }  # kept", True),
+        ("    logging: {}", True),
+        ("    logging: {a: 'x, y: z', b: 1}", False),  # quoted: read whole
+        ("    logging: {a: {b: 1}}", False),  # nested
+        ("    logging: {a: 10:30}", False),  # a colon in a value
+        ("    logging: {a: 1, no: 2}", True),
+        ("    logging: {a-b: x/y, c.d: +1, e:  x  ,  f: y  }", True),
+        ('    logging: {a: x, b: "q"}', False),  # quoted
+        ("    logging: {a: [1, 2]}", False),  # a nested list
+        ("    logging: {a: ~}", False),  # not a plain scalar of the simple kind
+    ],
+)
+def test_flow_mapping_positions(line: str, read_from_the_line: bool, monkeypatch: pytest.MonkeyPatch) -> None:
+    text = f"application:\n  app:\n    category: saas\n{line}\n    owner: x\n"
+    fast = parse_fast(text)
+    assert fast is not None
+    value, source_map = fast
+    whole: list[Any] = []
+    real = fastload.LazySourceMap._whole_resource
+    monkeypatch.setattr(
+        fastload.LazySourceMap, "_whole_resource", lambda self, head: whole.append(head) or real(self, head)
+    )
+    reference = parse_yaml(text)[1].positions
+    for key in value["application"]["app"]["logging"]:
+        path = ("application", "app", "logging", key)
+        assert source_map.get(path) == reference[path]
+    assert source_map.get(("application", "app", "logging", "absent")) is None
+    assert whole == ([] if read_from_the_line else [("application", "app")])
+
+
 def test_depth_at_the_limit_is_fast_and_one_past_it_is_not() -> None:
     def nested(depth: int) -> str:
         # kind, name, then flow lists: the scalar sits at path length `depth`.
@@ -364,7 +398,13 @@ def _nested(
             item_at = at + pad if form == "list" else at
             lines += [f"{item_at}- {item}" for item in draw(st.lists(_s, max_size=2))]
         elif form == "flow":
-            lines.append(f"{at}{key}: {{a: {draw(_s)}}}")
+            # One-line flow mappings: their keys' positions are read from the line when
+            # every key and value is plain and simple, else with the whole resource.
+            inner = draw(st.lists(_k, max_size=3, unique=True))
+            comma = draw(st.sampled_from([", ", ",", " , "]))
+            inside = comma.join(f"{k}:{draw(st.sampled_from([' ', '  ']))}{draw(_s)}" for k in inner)
+            space = draw(st.sampled_from(["", " "]))
+            lines.append(f"{at}{key}: {{{space}{inside}{space}}}{draw(st.sampled_from(['', ' ', ' # c']))}")
         elif depth > 0:
             lines.append(f"{at}{key}:")
             lines += draw(_nested(at + pad, pad, depth - 1, keys, scalars))

@@ -242,6 +242,15 @@ _FIRST_SIGNIFICANT = re.compile(r"\n( *)(?=[^ \n#])")
 """The first line that is not blank or a comment, after a newline."""
 _KEY = r"[A-Za-z0-9_][A-Za-z0-9_.@/-]*"
 """A plain key in the characters names and attributes use (others: the slow path)."""
+_FLOW_SCALAR = r"[A-Za-z0-9_.+-](?:[A-Za-z0-9_.+/ -]*[A-Za-z0-9_.+/-])?"
+_FLOW_MAPPING = re.compile(
+    rf" +\{{ *(?:{_KEY} *: +{_FLOW_SCALAR} *(?:, *{_KEY} *: +{_FLOW_SCALAR} *)*)?\}}(?: +#[^\n]*)? *"
+)
+"""The rest of a key line holding a one-line flow mapping of plain keys and plain
+scalars (`logging: {accesses: true, retention_days: 90}`), then maybe a comment: no
+quote, colon, `#` or nested collection inside, so that each `key:` in it is one of
+its keys."""
+_FLOW_KEY = re.compile(rf"[{{,] *({_KEY}) *:")
 
 
 class _Shapes:
@@ -387,16 +396,38 @@ class LazySourceMap(SourceMap):
                 return None  # no such key
             begin = text.find("\n", at + 1, parent.end)
             colon = text.find(":", at + 1 + parent.indent + len(key))
+            line = parent.line + text.count("\n", parent.begin, at + 1)
             # Only `key:` alone on its line heads a block (not flow style, nor `|`).
             if begin >= 0 and type(value) is dict and not text[colon + 1 : begin].strip(" "):
                 following = _shapes(parent.indent).key_line.search(text, begin, parent.end)
                 end = following.start() + 1 if following else parent.end
-                line = parent.line + text.count("\n", parent.begin, at + 1)
                 block = self._verify(value, begin, end, line, parent.indent + 1)
+            elif type(value) is dict and self._flow_mapping(
+                mapping, value, colon + 1, begin if begin >= 0 else parent.end, at + 1, line
+            ):
+                self._blocks[mapping] = None
+                return None  # its keys' positions are known now
         if block is None:
             self._whole_resource(head)
         self._blocks[mapping] = block
         return block
+
+    def _flow_mapping(
+        self, mapping: Path, value: dict[str, Any], start: int, end: int, line_start: int, line: int
+    ) -> bool:
+        """Whether `text[start:end]`, the rest of a key line, is a one-line flow mapping
+        of plain keys and scalars whose keys are `value`'s, in order; if so, each key's
+        position is recorded (the keys of a nested mapping are otherwise read with
+        `yaml12`, with the whole resource)."""
+        text = self._text
+        if _FLOW_MAPPING.fullmatch(text, start, end) is None:
+            return False
+        keys = list(_FLOW_KEY.finditer(text, start, end))
+        if [k.group(1) for k in keys] != list(value):
+            return False
+        for k in keys:
+            self.positions[(*mapping, k.group(1))] = (line, k.start(1) - line_start + 1)
+        return True
 
     def _verify(self, value: dict[str, Any], begin: int, end: int, line: int, least: int) -> _Block | None:
         """The lines after the newline at `begin` up to `end` as the block mapping
