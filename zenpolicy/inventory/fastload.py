@@ -301,8 +301,10 @@ class LazySourceMap(SourceMap):
     keys, in order. Then each key line is a real key, and its line and column are
     exactly libyaml's. A resource's attributes are verified so, then a nested mapping
     within the lines of the attribute that holds it; a position is worked out when it
-    is asked for. Anything else (flow style, list items, quoted keys) reads the
-    resource's lines with `yaml12`, checked to give its value.
+    is asked for. A one-line flow mapping of plain keys and simple scalars has its
+    keys read from its line, once they are the parsed keys in order. Anything else
+    (other flow style, list items, quoted keys) reads the resource's lines with
+    `yaml12`, checked to give its value.
     """
 
     __slots__ = ("_blocks", "_spans", "_text", "_value", "_whole")
