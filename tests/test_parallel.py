@@ -317,13 +317,13 @@ def test_evaluating_in_processes_gives_the_same_findings(
 ) -> None:
     serial = _findings(estate, 1)
     assert {f.status for f in serial} >= {Status.PASS, Status.FAIL, Status.NOT_APPLICABLE}
-    received: list[int] = []
+    received: list[tuple[int, list[int]]] = []
     real_loads = transfer.loads
 
     def loads(*args: Any) -> tuple[list[Finding], list[int], Tally | None]:
         found, done, tally = real_loads(*args)
-        received.append(len(found))
-        assert len(done) >= 1 and tally is None  # every finding sent: no tally
+        received.append((len(found), done))
+        assert tally is None  # every finding sent: no tally
         return found, done, tally
 
     monkeypatch.setattr(transfer, "loads", loads)
@@ -332,9 +332,12 @@ def test_evaluating_in_processes_gives_the_same_findings(
         shared = _findings(estate, jobs)
         # repr, not ==: 1, 1.0 and True are equal values but not the same evidence.
         assert [repr(f) for f in shared] == [repr(f) for f in serial]
-        # The other processes did evaluate rules (95 rules, taken one at a time).
-        assert len(received) == jobs - 1
-        assert all(received)
+        # The other processes did evaluate rules (95 rules, taken one at a time), and
+        # sent each one's findings on its own as soon as it had them.
+        assert received
+        assert all(count >= 1 and len(done) == 1 for count, done in received)
+        sent = [done[0] for _, done in received]
+        assert len(set(sent)) == len(sent)
 
 
 @pytest.mark.usefixtures("always_parallel")
@@ -347,6 +350,54 @@ def test_findings_marshal_cannot_write_are_evaluated_by_the_parent(
     serial = _findings(estate, 1)
     monkeypatch.setattr(transfer, "dumps", refuse)
     assert [repr(f) for f in _findings(estate, 2)] == [repr(f) for f in serial]
+
+
+@pytest.mark.usefixtures("always_parallel")
+@pytest.mark.parametrize("text", [False, True], ids=["all findings", "failures and a tally"])
+def test_rules_sent_by_a_process_that_then_dies_are_evaluated_again(
+    estate: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, text: bool
+) -> None:
+    loaded = load_inventory(estate, jobs=1)
+    rules = load_catalogue(()).rules
+    params = resolve_params(load_catalogue(()).params, loaded.config.params, {})
+    keep = frozenset({Status.FAIL, Status.ERROR}) if text else None
+
+    def run(jobs: int) -> tuple[list[str], Tally | None]:
+        found, tally = native.NativeEngine(rules).evaluate_kept(
+            loaded.inventory,
+            as_of=parse_as_of("2026-11-26"),
+            params=params.values,
+            display_params=params.display,
+            jobs=jobs,
+            keep=keep,
+        )
+        return [repr(f) for f in sort_findings(found)], tally
+
+    serial = run(1)
+    parent = os.getpid()
+    real_evaluate, real_dumps = native.evaluate_rules, transfer.dumps
+    calls: list[int] = []
+    sent = tmp_path / "sent"
+
+    def dies_on_its_second_rule(*args: Any, **kwargs: Any) -> Any:
+        if os.getpid() != parent:
+            calls.append(1)
+            if len(calls) == 2:
+                sent.touch()
+                os.kill(os.getpid(), signal.SIGKILL)  # having sent its first rule
+        for _ in range(2000):  # the parent's first rule: until the child is gone
+            if sent.exists():
+                break
+            time.sleep(0.005)
+        return real_evaluate(*args, **kwargs)
+
+    def without_findings(findings: Any, done: Any, tally: Any, *rest: Any) -> bytes:
+        return real_dumps([], done, tally, *rest)  # its rule said done, its findings lost
+
+    monkeypatch.setattr(native, "evaluate_rules", dies_on_its_second_rule)
+    monkeypatch.setattr(transfer, "dumps", without_findings)  # in the child only
+    assert run(2) == serial
+    assert sent.exists()
 
 
 def test_transfer_refuses_values_marshal_cannot_write() -> None:

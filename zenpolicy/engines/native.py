@@ -9,7 +9,6 @@ attaches rule ID, severity, location and message to make findings.
 
 from __future__ import annotations
 
-import contextlib
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from operator import itemgetter
@@ -235,41 +234,69 @@ def _evaluate_sharded(
     rules: Sequence[Rule], env: Env, shown: Mapping[str, Any], jobs: int, keep: frozenset[Status] | None
 ) -> tuple[list[Finding], Tally | None]:
     """The rules shared among `jobs` processes (`zenpolicy.parallel`), taken one at a
-    time from a queue, the largest first. Findings come back as plain values
-    (`transfer`); the list's order differs from the serial one, the findings do not
-    (reports sort them). `keep`: see `NativeEngine.evaluate_kept`."""
+    time from a queue, the largest first. A child sends each rule's findings as plain
+    values (`transfer`) as soon as it has evaluated it, and the parent rebuilds them
+    between two of its own rules (`parallel.Records`), not after its last one; the
+    list's order differs from the serial one, the findings do not (reports sort them).
+    `keep`: see `NativeEngine.evaluate_kept`."""
     from zenpolicy.engines import transfer  # it builds on this module
 
     inventory = env.inventory
+    records = parallel.Records()
+    children = range(jobs - 1)
 
-    def evaluate_taken() -> tuple[list[Finding], list[int], Tally | None]:
-        taken: list[int] = []
+    def work(shard: int, out: IO[bytes]) -> None:
+        # Each rule's kept findings as soon as they are known; at the end, the tally of
+        # all the findings of the rules sent. A rule whose evidence holds a value
+        # marshal cannot write (none of the inventory's or the built-in rules') is not
+        # sent: the parent evaluates it again.
+        counted: list[Finding] = []
+        passed: list[str] | None = None if keep is None or Status.PASS in keep else []
+        for index in queue:
+            more: list[str] = []
+            found = evaluate_rules([rules[index]], env, shown, passed=None if passed is None else more)
+            kept = found if keep is None else [f for f in found if f.status in keep]
+            try:
+                data = transfer.dumps(kept, [index], None, rules, inventory)
+            except ValueError:
+                continue
+            records.write(shard - 1, out, data)
+            if keep is not None:
+                counted += found
+                if passed is not None:
+                    passed += more
+        if keep is not None:
+            tally = Tally.of(counted, passed=passed or ())
+            records.write(shard - 1, out, transfer.dumps([], [], tally, rules, inventory))
 
-        def take() -> Iterator[Rule]:  # lazily: one rule at a time from the queue
-            for index in queue:
-                taken.append(index)
-                yield rules[index]
+    received: list[list[tuple[list[Finding], list[int], Tally | None]]] = [[] for _ in children]
 
-        found, tally = _evaluate_kept(take(), env, shown, keep)
-        return found, taken, tally
+    def receive(child: int, data: list[memoryview]) -> None:
+        received[child] += (transfer.loads(record, rules, inventory) for record in data)
 
-    def work(_: int, out: IO[bytes]) -> None:
-        # A value marshal cannot write (none of the inventory's or the built-in
-        # rules'): nothing is sent, and the parent evaluates those rules itself.
-        with contextlib.suppress(ValueError):
-            out.write(transfer.dumps(*evaluate_taken(), rules, inventory))
+    def taken(done: list[int]) -> Iterator[Rule]:
+        for index in queue:
+            done.append(index)
+            yield rules[index]
+            # Between two rules: the findings the children have sent meanwhile.
+            records.poll()
+            for child in children:
+                receive(child, records.read(child, forked.output(child)))
 
-    with parallel.TaskQueue(largest_first(rules, inventory)) as queue:
+    with parallel.TaskQueue(largest_first(rules, inventory)) as queue, records:
         with parallel.Forked(work, range(1, jobs)) as forked:
-            findings, done, tally = evaluate_taken()
-            for index in range(jobs - 1):
-                if data := forked.result(index).read():
-                    more, more_done, more_tally = transfer.loads(data, rules, inventory)
+            done: list[int] = []
+            findings, tally = _evaluate_kept(taken(done), env, shown, keep)
+            for child in children:
+                if not forked.succeeded(child):
+                    continue  # nothing it sent is used: its rules are done below
+                receive(child, records.read(child, forked.output(child), ended=True))
+                for more, more_done, more_tally in received[child]:
                     findings += more
                     done += more_done
                     if tally is not None and more_tally is not None:
                         tally = tally.merge(more_tally)
-        # The rules a process took but could not send (it failed, or a value marshal
+        # The rules a process took but did not send (it failed, or a value marshal
         # cannot write) are evaluated here.
         left = set(range(len(rules))) - set(done)
         if left:

@@ -70,7 +70,7 @@ def dumps(
 
 
 def loads(
-    data: bytes, rules: Sequence[Rule], inventory: Inventory
+    data: bytes | memoryview, rules: Sequence[Rule], inventory: Inventory
 ) -> tuple[list[Finding], list[int], Tally | None]:
     """The findings `dumps` wrote, equal field by field to the originals, the indexes
     of the rules evaluated, and the tally."""
