@@ -703,6 +703,16 @@ def test_there_are_25_kinds():
     assert len(KINDS) == 25
 
 
+def test_kind_names_sort_resources_by_address_as_by_kind_then_name():
+    # The inventory is ordered by address (build.link), which is the order of (kind,
+    # name) only while kinds are made of lowercase letters and `_`.
+    assert all(re.fullmatch(r"[a-z_]+", kind) for kind in KINDS)
+    kinds = [*KINDS, "backup", "backup_x", "a", "ab"]  # one kind beginning another
+    names = ["a", "A", "a.b", "a-b", "a@b", "a_b", "0", "z9", "a.b.c"]
+    pairs = [(kind, name) for kind in kinds for name in names]
+    assert sorted(pairs, key=lambda p: f"{p[0]}.{p[1]}") == sorted(pairs)
+
+
 @pytest.mark.parametrize("kind", KINDS)
 def test_kind_schema_is_strict_and_documented(kind):
     schema = _kind_schema(kind)
