@@ -240,6 +240,26 @@ def test_files_taken_by_a_process_that_dies_are_loaded_by_the_parent(
     assert in_parent != [d.path for d in serial]
 
 
+def _dies_on_its_second_call(real: Any, parent: int, sent: Path) -> Any:
+    """`real`, except that a child calling it a second time (having sent what its first
+    call made) touches `sent` and is killed, and the parent's first call waits for that."""
+    calls: list[int] = []
+
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        if os.getpid() != parent:
+            calls.append(1)
+            if len(calls) == 2:
+                sent.touch()
+                os.kill(os.getpid(), signal.SIGKILL)
+        for _ in range(2000):
+            if sent.exists():
+                break
+            time.sleep(0.005)
+        return real(*args, **kwargs)
+
+    return wrapper
+
+
 @pytest.mark.usefixtures("always_parallel")
 def test_files_sent_by_a_process_that_then_dies_are_loaded_again(
     estate: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
@@ -247,26 +267,13 @@ def test_files_sent_by_a_process_that_then_dies_are_loaded_again(
     serial, _ = inventory_loader.load_documents(estate, fast=True, jobs=1)
     parent = os.getpid()
     real_load, real_plain = inventory_loader._load_one, inventory_loader._to_plain
-    taken: list[str] = []
     sent = tmp_path / "sent"
-
-    def dies_on_its_second_file(path: Path, shown: str, fast: bool) -> Any:
-        if os.getpid() != parent:
-            taken.append(shown)
-            if len(taken) == 2:
-                sent.touch()
-                os.kill(os.getpid(), signal.SIGKILL)  # having sent its first file
-        for _ in range(2000):  # the parent's first file: until the child is gone
-            if sent.exists():
-                break
-            time.sleep(0.005)
-        return real_load(path, shown, fast)
 
     def garbled(loaded: Any) -> tuple[Any, ...]:
         tag, path, digest, _, state = real_plain(loaded)
         return tag, path, digest, {"server": {"garbled": {}}}, state
 
-    monkeypatch.setattr(inventory_loader, "_load_one", dies_on_its_second_file)
+    monkeypatch.setattr(inventory_loader, "_load_one", _dies_on_its_second_call(real_load, parent, sent))
     monkeypatch.setattr(inventory_loader, "_to_plain", garbled)  # used in the child only
     seen: list[Any] = []
     loaded, problems = inventory_loader.load_each(
@@ -376,25 +383,12 @@ def test_rules_sent_by_a_process_that_then_dies_are_evaluated_again(
     serial = run(1)
     parent = os.getpid()
     real_evaluate, real_dumps = native.evaluate_rules, transfer.dumps
-    calls: list[int] = []
     sent = tmp_path / "sent"
-
-    def dies_on_its_second_rule(*args: Any, **kwargs: Any) -> Any:
-        if os.getpid() != parent:
-            calls.append(1)
-            if len(calls) == 2:
-                sent.touch()
-                os.kill(os.getpid(), signal.SIGKILL)  # having sent its first rule
-        for _ in range(2000):  # the parent's first rule: until the child is gone
-            if sent.exists():
-                break
-            time.sleep(0.005)
-        return real_evaluate(*args, **kwargs)
 
     def without_findings(findings: Any, done: Any, tally: Any, *rest: Any) -> bytes:
         return real_dumps([], done, tally, *rest)  # its rule said done, its findings lost
 
-    monkeypatch.setattr(native, "evaluate_rules", dies_on_its_second_rule)
+    monkeypatch.setattr(native, "evaluate_rules", _dies_on_its_second_call(real_evaluate, parent, sent))
     monkeypatch.setattr(transfer, "dumps", without_findings)  # in the child only
     assert run(2) == serial
     assert sent.exists()
