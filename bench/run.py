@@ -103,12 +103,14 @@ def child_parse_floor(root: Path) -> dict[str, float]:
 # ---- from the parent ------------------------------------------------------------------------
 
 
-def run_child(argv: list[str], env: dict[str, str] | None = None) -> tuple[float, dict[str, int], str, str]:
+def run_child(
+    argv: list[str], env: dict[str, str] | None = None, cwd: Path = REPO
+) -> tuple[float, dict[str, int], str, str]:
     """Run a command; return (wall seconds, peak RSS in MB {"self", "children"}, stdout,
     stderr). Raises on failure."""
     start = time.perf_counter()
     with subprocess.Popen(
-        argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env, cwd=REPO
+        argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env, cwd=cwd
     ) as proc:
         out, err = proc.communicate()
     wall = time.perf_counter() - start
