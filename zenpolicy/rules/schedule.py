@@ -75,10 +75,13 @@ _SCANNED_DAYS = 11 * 366
 to cronsim's iterator: ten years past the window cover every leap-day schedule."""
 
 
-def _firing_days(expr: str) -> list[int]:
+@lru_cache(maxsize=1024)
+def _firing_days(expr: str) -> tuple[int, ...]:
     """Day numbers (from WINDOW_START) on which the expression fires: every one in the
     window, plus the first one after it (at least two days, even for a schedule
-    such as `0 4 29 2 *` whose first firing is years away)."""
+    such as `0 4 29 2 *` whose first firing is years away). Kept per day fields: the
+    schedules of an estate differ mostly in their times (283 expressions, 14 sets of
+    days in the 100k benchmark estate), and testing 367 dates costs 0.5 ms."""
     sim = CronSim(expr, WINDOW_START)
     try:
         months, fires = sim.months, sim.match_day
@@ -88,11 +91,11 @@ def _firing_days(expr: str) -> list[int]:
             if day.month in months and fires(day):
                 out.append(number)
                 if number >= WINDOW_DAYS and len(out) >= 2:
-                    return out
+                    return tuple(out)
             day += step
     except (AttributeError, TypeError):  # another cronsim's insides
         pass
-    return _walked_firing_days(expr)
+    return tuple(_walked_firing_days(expr))
 
 
 def _walked_firing_days(expr: str) -> list[int]:
