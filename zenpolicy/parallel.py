@@ -5,7 +5,9 @@ divided into shards: forked children each do one shard and write its result, as 
 to an unlinked temporary file; the parent does the first shard itself meanwhile, then
 reads the others back. Joined in shard order (or, for rules handed out one at a time
 by a `TaskQueue`, put back in the report's order), the results are the serial result,
-so reports are byte-identical whatever the number of jobs (tests compare).
+so reports are byte-identical whatever the number of jobs (tests compare). Where the
+parent has work to do on what children send (rebuilding parsed files or findings),
+they write it as `Records` that the parent reads while they are still running.
 
 Why fork, and not a pool of spawned workers: the inventory, the compiled rules and the
 findings are millions of Python objects. A forked child sees them as they are
@@ -15,7 +17,8 @@ costs more than the work saved.
 Fail-safe by construction: a child that fails for any reason (an exception, a signal,
 running out of memory) has its shard done again by the parent, so the outcome is the
 serial outcome, only slower; an exception the work itself raises is then raised in the
-parent, as it would have been without jobs. Nothing partial is ever used.
+parent, as it would have been without jobs. Nothing partial is ever used (records read
+from a child that then fails are thrown away, and its work done again).
 
 Who decides: the entry points (the command line, `CheckOptions.jobs`, `load_inventory`)
 use the default number of jobs unless told; the building blocks (`load_documents`,
