@@ -30,6 +30,13 @@ def bench_generator() -> Any:
     return module
 
 
+def generated_estate(root: Path, resources: int, files: int, seed: int) -> Path:
+    """`root`, holding an estate written by bench/generate.py."""
+    gen = bench_generator()
+    gen.write(root, gen.generate(resources, files, seed)[0])
+    return root
+
+
 def inventory_from_yaml(text: str, path: str = "inv.yaml") -> Inventory:
     """A validated inventory from one YAML text; fails the test on any problem."""
     value, smap = parse_yaml(text)

@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from engine_helpers import bench_generator
+from engine_helpers import generated_estate
 
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO / "bench"))
@@ -29,10 +29,7 @@ def test_paired_figures() -> None:
 
 @pytest.fixture(scope="module")
 def estate(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    root = tmp_path_factory.mktemp("estate")
-    gen = bench_generator()
-    gen.write(root, gen.generate(200, 2, 1)[0])
-    return root
+    return generated_estate(tmp_path_factory.mktemp("estate"), 200, 2, 1)
 
 
 @needs_git

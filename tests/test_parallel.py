@@ -17,7 +17,7 @@ from typing import IO, Any
 
 import pytest
 from click.testing import CliRunner
-from engine_helpers import bench_generator
+from engine_helpers import generated_estate
 
 from zenpolicy import check, cli_report, parallel, sharded
 from zenpolicy.api import CheckOptions, OpaOptions, run_check
@@ -58,10 +58,7 @@ def always_parallel(monkeypatch: pytest.MonkeyPatch) -> None:
 
 @pytest.fixture(scope="module")
 def estate(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    root = tmp_path_factory.mktemp("estate")
-    gen = bench_generator()
-    gen.write(root, gen.generate(1500, 9, 3)[0])
-    return root
+    return generated_estate(tmp_path_factory.mktemp("estate"), 1500, 9, 3)
 
 
 # ---- the primitives ---------------------------------------------------------------------
