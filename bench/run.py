@@ -406,7 +406,13 @@ def show(rows: list[dict[str, Any]], info: dict[str, Any]) -> str:
         "rerun",
         "cache hit",
     ]
-    head += ["floor", f"-j {jobs}/floor", "eval/load (-j 1)", "peak MB -j 1", f"peak MB -j {jobs} (child)"]
+    head += [
+        "floor",
+        f"-j {jobs}/floor",
+        "eval/(load+validate) (-j 1)",
+        "peak MB -j 1",
+        f"peak MB -j {jobs} (child)",
+    ]
     head += ["calibration"]
     lines.append(" | ".join(head))
     lines.append(" | ".join("---" for _ in head))
@@ -425,7 +431,7 @@ def show(rows: list[dict[str, Any]], info: dict[str, Any]) -> str:
                     f"{row['cache_hit']:.2f}",
                     f"{row['parse_floor']:.2f}",
                     f"{row['check_n'] / row['parse_floor']:.1f}x",
-                    f"{row['evaluate_1'] / row['load_1']:.2f}",
+                    f"{row['evaluate_1'] / (row['load_1'] + row.get('validate_1', 0.0)):.2f}",
                     f"{row['peak_1_mb']:.0f}",
                     f"{row['peak_n_mb']:.0f} ({row['peak_n_child_mb']:.0f})",
                     f"{row['calibration']:.3f}",
