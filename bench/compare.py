@@ -34,7 +34,7 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
-from run import OUT, REPO, calibrate, machine, py, run_child, stage_times
+from run import OUT, REPO, calibrate, compile_bytecode, machine, py, run_child, stage_times
 
 EXPORTED = ("zenpolicy", "policies", "schemas")
 
@@ -51,12 +51,7 @@ def export(revision: str, target: Path) -> str:
     target.mkdir(parents=True)
     with tarfile.open(fileobj=io.BytesIO(archive)) as tar:
         tar.extractall(target, filter="data")  # our own repository's files, no links out
-    subprocess.run(
-        [sys.executable, "-m", "compileall", "-q", str(target / "zenpolicy")],
-        check=True,
-        stdout=subprocess.DEVNULL,
-        env={k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"},
-    )
+    compile_bytecode(target / "zenpolicy")
     return commit
 
 

@@ -232,13 +232,14 @@ def setup(sizes: list[int], files: int, seed: int, checkov: bool) -> None:
         subprocess.run([str(CHECKOV_VENV / "bin" / "pip"), "install", "-q", "checkov"], check=True)
 
 
-def compile_bytecode() -> None:
-    """Write zenpolicy's bytecode, as `pip install` does for an installed package. An
+def compile_bytecode(package: Path = REPO / "zenpolicy") -> None:
+    """Write zenpolicy's bytecode (of `package`: a revision's copy for bench/compare.py),
+    as `pip install` does for an installed package. An
     editable install under `PYTHONDONTWRITEBYTECODE=1` (set on the project's machines)
     never writes it, and every run would compile the sources again: about 0.3 s, more
     than the whole evaluation at 10k, and not what a user of an installed zenpolicy pays."""
     subprocess.run(
-        [sys.executable, "-m", "compileall", "-q", str(REPO / "zenpolicy")],
+        [sys.executable, "-m", "compileall", "-q", str(package)],
         check=True,
         stdout=subprocess.DEVNULL,
         env={k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"},

@@ -247,6 +247,13 @@ class Records:
                 end = int.from_bytes(data[at + 8 : at + step], "little")
                 self._announced[child] = max(end, self._announced.get(child, 0))
 
+    def arrived(self, outputs: Sequence[IO[bytes]]) -> list[tuple[int, list[memoryview]]]:
+        """In the parent: the records each child (`outputs[child]`, its file) announced
+        since the last call, for the children that announced any."""
+        self.poll()
+        found = [(child, self.read(child, out)) for child, out in enumerate(outputs)]
+        return [(child, records) for child, records in found if records]
+
     def read(self, child: int, out: IO[bytes], *, ended: bool = False) -> list[memoryview]:
         """In the parent: the records of `child` in `out` not read yet, up to its last
         announcement, or all of them once it has `ended` well."""

@@ -279,18 +279,18 @@ def _evaluate_sharded(
             done.append(index)
             yield rules[index]
             # Between two rules: the findings the children have sent meanwhile.
-            records.poll()
-            for child in children:
-                receive(child, records.read(child, forked.output(child)))
+            for child, data in records.arrived(outputs):
+                receive(child, data)
 
     with parallel.TaskQueue(largest_first(rules, inventory)) as queue, records:
         with parallel.Forked(work, range(1, jobs)) as forked:
+            outputs = [forked.output(child) for child in children]
             done: list[int] = []
             findings, tally = _evaluate_kept(taken(done), env, shown, keep)
             for child in children:
                 if not forked.succeeded(child):
                     continue  # nothing it sent is used: its rules are done below
-                receive(child, records.read(child, forked.output(child), ended=True))
+                receive(child, records.read(child, outputs[child], ended=True))
                 for more, more_done, more_tally in received[child]:
                     findings += more
                     done += more_done

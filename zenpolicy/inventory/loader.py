@@ -254,9 +254,8 @@ def _load_files(
         for index, loaded in taken():
             done.add(index)
             yield index, loaded
-            records.poll()
-            for child in children:
-                yield from received(child, records.read(child, outputs[child]))
+            for child, data in records.arrived(outputs):
+                yield from received(child, data)
         for child in children:
             if forked.succeeded(child):
                 yield from received(child, records.read(child, outputs[child], ended=True))
