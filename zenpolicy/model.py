@@ -12,7 +12,8 @@ import json
 from collections import Counter
 from collections.abc import Collection, Iterable
 from dataclasses import dataclass, field
-from operator import attrgetter
+from itertools import chain, compress, groupby, islice, repeat
+from operator import attrgetter, is_, itemgetter, le
 from typing import Any
 
 
@@ -257,9 +258,56 @@ class Tally:
 _STATUS_ORDER = {Status.ERROR: 0, Status.FAIL: 1, Status.PASS: 2, Status.NOT_APPLICABLE: 3}
 
 
-def sort_findings(findings: list[Finding]) -> tuple[Finding, ...]:
-    """The one ordering every report uses, so outputs are byte-identical across runs."""
-    return tuple(sorted(findings, key=lambda f: (_STATUS_ORDER[f.status], -f.severity, f.rule_id, f.address)))
+BlockKey = tuple[int, int, str]
+"""A block's place in the report: its status's rank, minus its severity, its rule."""
+
+
+def sort_findings(findings: Iterable[Finding]) -> tuple[Finding, ...]:
+    """The one ordering every report uses, so outputs are byte-identical across runs:
+    status (error, fail, pass, not applicable), severity (highest first), rule ID,
+    address; findings equal in all four keep their order."""
+    return tuple(chain.from_iterable(run for _, run in blocks(findings)))
+
+
+def blocks(findings: Iterable[Finding]) -> list[tuple[BlockKey, list[Finding]]]:
+    """`sort_findings`' order as its blocks: the findings of one (status, severity,
+    rule), each block's in address order, the blocks in report order.
+
+    The engines give a rule's findings together and in address order (a kind's
+    resources are sorted by address), so this groups runs and splits them by status
+    instead of sorting. For the 320k findings of a 100k-resource estate, rule by rule
+    (the forked JSON report's path): 0.08 s, against 0.13 s for a sort by the four
+    keys then a grouping by three. Any other input comes out the same, through the
+    sorts below (tests/test_model_order.py)."""
+    found: dict[BlockKey, list[Finding]] = {}
+    for (rule_id, severity), group in groupby(findings, key=_RULE_SEVERITY):
+        run = list(group)
+        statuses = list(map(_STATUS, run))
+        first = statuses[0]
+        if statuses.count(first) == len(statuses):
+            parts = [(first, run)]
+        else:
+            parts = [
+                (status, list(compress(run, map(is_, statuses, repeat(status))))) for status in set(statuses)
+            ]
+        for status, part in parts:
+            key = (_STATUS_ORDER[status], -severity, rule_id)
+            if key in found:
+                found[key] += part  # the rule's findings came in several runs
+            else:
+                found[key] = part
+    out = sorted(found.items(), key=_KEY)
+    for _, run in out:
+        addresses = list(map(_ADDRESS, run))
+        if not all(map(le, addresses, islice(addresses, 1, None))):
+            run.sort(key=_ADDRESS)  # stable, as the sort by four keys was
+    return out
+
+
+_RULE_SEVERITY = attrgetter("rule_id", "severity")
+_STATUS = attrgetter("status")
+_ADDRESS = attrgetter("address")
+_KEY = itemgetter(0)
 
 
 def fingerprints(findings: Iterable[Finding]) -> list[str]:
@@ -268,12 +316,6 @@ def fingerprints(findings: Iterable[Finding]) -> list[str]:
     report at once (a property call per finding cost a third of it)."""
     sha = hashlib.sha256
     return [sha(f"{f.rule_id}\0{f.address}".encode()).hexdigest()[:16] for f in findings]
-
-
-def block_key(finding: Finding) -> tuple[int, int, str]:
-    """`sort_findings`' order without the address: the same for all of one rule's
-    findings of one status, which are consecutive in a sorted report."""
-    return (_STATUS_ORDER[finding.status], -finding.severity, finding.rule_id)
 
 
 def canonical_json(value: Any) -> str:
