@@ -33,8 +33,8 @@ class _TopLeaf:
     fn: Leaf
     path: tuple[str, ...] | None
     """The subject's attribute the leaf reads (for the finding's location)."""
-    check: Callable[[bool, Any, Any], Check]
-    """(result, actual, expected) -> this leaf's `Check` (see `checker`)."""
+    check: Callable[[bool, Any, Any], tuple[Check]]
+    """(result, actual, expected) -> `(this leaf's Check,)` (see `checker`)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -359,19 +359,21 @@ _SHARED = frozenset({str, int, bool, type(None)})
 JSON (not floats: -0.0 equals 0.0, NaN equals nothing)."""
 
 
-def checker(test: str) -> Callable[[bool, Any, Any], Check]:
-    """Checks of one leaf, made once per distinct (result, actual, expected): most
-    are alike (`status == active`: "active", "active", true), and a `Check` is frozen."""
-    made: dict[tuple[Any, ...], Check] = {}
+def checker(test: str) -> Callable[[bool, Any, Any], tuple[Check]]:
+    """The evidence of one leaf, `(check,)`, made once per distinct (result, actual,
+    expected): most are alike (`status == active`: "active", "active", true), and a
+    `Check` and a tuple are frozen. The evidence of a rule with one leaf is shared
+    whole by its findings alike, so that a report renders it once per chunk."""
+    made: dict[tuple[Any, ...], tuple[Check]] = {}
 
-    def check(result: bool, actual: Any, expected: Any) -> Check:
+    def check(result: bool, actual: Any, expected: Any) -> tuple[Check]:
         kind, other = type(actual), type(expected)
         if kind not in _SHARED or other not in _SHARED:
-            return new_check(test, actual, expected, result)
+            return (new_check(test, actual, expected, result),)
         key = (result, kind, actual, other, expected)  # the types: True, 1 are equal keys
         found = made.get(key)
         if found is None:
-            found = made[key] = new_check(test, actual, expected, result)
+            found = made[key] = (new_check(test, actual, expected, result),)
         return found
 
     return check
@@ -468,7 +470,7 @@ def judge(
                 result, actual, expected = fn(attrs, None if res is None else address, None)
                 if result and not passes:
                     return None
-                evidence = (make_check(result, actual, expected),)
+                evidence = make_check(result, actual, expected)
                 if result:
                     return new_finding(rule_id, address, passed, severity, location, title, evidence)
                 text = message(address, attrs, evidence)
@@ -484,11 +486,11 @@ def judge(
     ) -> Finding | None:
         subject = None if res is None else address
         try:
-            checks = []
+            checks: list[Check] = []
             results = []
             for leaf in leaves:
                 result, actual, expected = leaf.fn(attrs, subject, None)
-                checks.append(leaf.check(result, actual, expected))
+                checks += leaf.check(result, actual, expected)
                 results.append(result)
             if combine(results):
                 if not passes:

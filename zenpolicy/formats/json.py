@@ -131,11 +131,13 @@ def _findings(findings: Sequence[Finding]) -> bytes:
     `Finding.to_dict` (tests/test_formats_json.py), without its method calls.
 
     A check shared by many findings (the engine makes one per distinct value of a
-    rule's test) is turned into its dict once, and orjson writes the same dict wherever
-    it appears."""
+    rule's test) is turned into its dict once, and so is an evidence tuple shared
+    whole (a one-leaf rule's): orjson writes the same dict or list wherever it appears."""
     severity, status = _SEVERITY, _STATUS
     shown: dict[int, dict[str, Any]] = {}
     """id() of a check of this chunk -> its dict (the checks are alive meanwhile)."""
+    listed: dict[int, list[dict[str, Any]]] = {}
+    """id() of an evidence tuple of this chunk -> its list of dicts (alive meanwhile)."""
     odd: list[Any] = []
     """The checks' values of other types than str, int, bool and None."""
 
@@ -144,11 +146,15 @@ def _findings(findings: Sequence[Finding]) -> bytes:
         odd.extend(v for v in (c.actual, c.expected) if type(v) not in _PLAIN)
         return made
 
+    def evidence(checks: tuple[Check, ...]) -> list[dict[str, Any]]:
+        made = listed[id(checks)] = [shown.get(id(c)) or check(c) for c in checks]
+        return made
+
     with paused_gc():
         items = [
             {
                 "address": f.address,
-                "evidence": [shown.get(id(c)) or check(c) for c in f.evidence],
+                "evidence": listed.get(id(f.evidence)) or evidence(f.evidence),
                 "fingerprint": fingerprint,
                 "location": {"column": f.location.column, "line": f.location.line, "path": f.location.path},
                 "message": f.message,
