@@ -18,7 +18,17 @@ from zenpolicy.api import CheckOptions, run_check
 from zenpolicy.formats import RenderOptions
 from zenpolicy.formats import json as json_format
 from zenpolicy.formats import render as render_format
-from zenpolicy.model import Check, Finding, Location, Report, Severity, Status, sort_findings
+from zenpolicy.model import (
+    Check,
+    Finding,
+    Location,
+    Report,
+    Severity,
+    Status,
+    rule_fingerprints,
+    sort_findings,
+)
+from zenpolicy.model import fingerprints as model_fingerprints
 
 ROOT = Path(__file__).parents[1]
 SCHEMA_PATH = ROOT / "schemas" / "report.schema.json"
@@ -288,3 +298,38 @@ def test_exact_values_render_identically(value: Any) -> None:
 def test_any_evidence_renders_as_the_reference_does(values: list[Any]) -> None:
     report = evidence_report(values, per_finding=2)
     assert streamed(report) == reference(report)
+
+
+@pytest.mark.parametrize("chunk", [1, 3, 1000])
+def test_passes_render_as_the_findings_they_stand_for(monkeypatch: pytest.MonkeyPatch, chunk: int) -> None:
+    """A forked process renders a rule's passes from their addresses, locations and
+    evidence (zenpolicy/sharded.py): the bytes of the `Finding`s it does not build."""
+    monkeypatch.setattr(json_format, "CHUNK", chunk)
+    rule = sample_report().rules[0]
+    shared = (Check(test="mfa_enabled == true", actual=True, expected=True, result=True),)
+    evidence = [
+        shared,
+        shared,
+        (Check(test="ratio >= 0.5", actual=1e-7, expected=0.5, result=True),),  # the reference encoder's
+        (Check(test="tags exists", actual={"b": 1, "a": ["é"]}, expected=True, result=True), *shared),
+        (),
+        shared,
+    ]
+    addresses = [f"account.user-{i}" for i in range(len(evidence))]
+    locations = [Location(path="inv/accounts.yaml", line=3 * i + 2, column=3) for i in range(len(evidence))]
+    findings = [
+        Finding(
+            rule_id=rule.id,
+            address=address,
+            status=Status.PASS,
+            severity=rule.severity,
+            location=location,
+            message=rule.title,
+            evidence=checks,
+        )
+        for address, location, checks in zip(addresses, locations, evidence, strict=True)
+    ]
+    rendered = b"".join(json_format.render_passes(rule, addresses, locations, evidence))
+    assert rendered == b"".join(json_format.render_items(findings))
+    assert json.loads(b"[" + rendered + b"]")[3]["evidence"][0]["actual"] == {"a": ["é"], "b": 1}
+    assert model_fingerprints(findings) == rule_fingerprints(rule.id, addresses)

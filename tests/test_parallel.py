@@ -500,10 +500,10 @@ def test_rules_taken_by_a_process_that_dies_are_done_by_the_parent(
     refills: list[list[int]] = []
     real_refill = parallel.TaskQueue.refill
 
-    def dies_on_its_first_rule(*args: Any) -> Any:
+    def dies_on_its_first_rule(*args: Any, **kwargs: Any) -> Any:
         if os.getpid() != parent:
             os.kill(os.getpid(), signal.SIGKILL)  # having taken a rule from the queue
-        return real(*args)
+        return real(*args, **kwargs)
 
     def refill(queue: parallel.TaskQueue, indexes: list[int]) -> None:
         refills.append(indexes)
@@ -517,6 +517,32 @@ def test_rules_taken_by_a_process_that_dies_are_done_by_the_parent(
     # queue of files to parse came before them.
     rules = len(load_catalogue(()).rules)
     assert [len(indexes) for indexes in refills[1:]] == [rules, 1]
+
+
+@pytest.mark.usefixtures("always_parallel")
+def test_passes_given_out_of_address_order_are_rendered_in_it(
+    estate: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # A process renders a rule's passes from their addresses and evidence, in the
+    # order the engine visits subjects (a kind's, sorted by address); in any other
+    # order they are sorted first, as `model.blocks` sorts the other findings.
+    _, expected = _rendered(estate, 1)
+    real = native.evaluate_rules
+    reversed_rules: list[str] = []
+
+    def passes_backwards(rules: Any, *args: Any, **kwargs: Any) -> Any:
+        rules = list(rules)
+        found = real(rules, *args, **kwargs)
+        passed, evidence = kwargs.get("passed"), kwargs.get("evidence")
+        if passed is not None and evidence is not None and len(passed) > 1:
+            passed.reverse()
+            evidence.reverse()
+            reversed_rules.extend(rule.id for rule in rules)
+        return found
+
+    monkeypatch.setattr(native, "evaluate_rules", passes_backwards)
+    assert _rendered(estate, 2)[1] == expected
+    assert reversed_rules  # in the parent at least (the child's list is its own)
 
 
 def test_sharding_is_for_large_json_reports_of_the_native_engine(

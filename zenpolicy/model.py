@@ -256,6 +256,8 @@ class Tally:
 
 
 _STATUS_ORDER = {Status.ERROR: 0, Status.FAIL: 1, Status.PASS: 2, Status.NOT_APPLICABLE: 3}
+PASS_RANK = _STATUS_ORDER[Status.PASS]
+"""The first of a pass block's key (see `BlockKey`)."""
 
 
 BlockKey = tuple[int, int, str]
@@ -316,6 +318,12 @@ def fingerprints(findings: Iterable[Finding]) -> list[str]:
     report at once (a property call per finding cost a third of it)."""
     sha = hashlib.sha256
     return [sha(f"{f.rule_id}\0{f.address}".encode()).hexdigest()[:16] for f in findings]
+
+
+def rule_fingerprints(rule_id: str, addresses: Iterable[str]) -> list[str]:
+    """`fingerprints` of findings of one rule, from their addresses."""
+    sha, prefix = hashlib.sha256, f"{rule_id}\0"
+    return [sha((prefix + address).encode()).hexdigest()[:16] for address in addresses]
 
 
 def canonical_json(value: Any) -> str:

@@ -21,13 +21,16 @@ import io
 import marshal
 import tempfile
 from collections.abc import Iterator
+from itertools import islice
+from operator import itemgetter, le
 from typing import IO, TYPE_CHECKING
 
 from zenpolicy import parallel, timings
 from zenpolicy.engines import native
 from zenpolicy.engines.compile import Env
 from zenpolicy.formats import json as json_format
-from zenpolicy.model import BlockKey, Finding, Report, Tally, blocks
+from zenpolicy.inventory.model import Inventory
+from zenpolicy.model import PASS_RANK, BlockKey, Check, Finding, Location, Report, Tally, blocks
 
 if TYPE_CHECKING:
     from zenpolicy.check import Prepared
@@ -69,16 +72,37 @@ def json_report(prepared: Prepared, count: int) -> tuple[Report, Tally, Iterator
     def work(_: int, out: IO[bytes]) -> None:
         written: list[Block] = []
         done: list[Finding] = []
+        passed: list[str] = []
         offset = 0
+
+        def put(key: BlockKey, items: Iterator[bytes]) -> None:
+            nonlocal offset
+            data = b"".join(items)
+            out.write(data)
+            written.append((key, offset, len(data)))
+            offset += len(data)
+
         for index in queue:
-            findings = native.evaluate_rules([rules[index]], env, params.display)
+            rule = rules[index]
+            # Passing findings are rendered from their subjects and evidence, never
+            # built (1 us each: 0.3 s for the 298k passes of a 100k estate); the others
+            # go through `blocks`.
+            addresses: list[str] = []
+            evidence: list[tuple[Check, ...]] = []
+            findings = native.evaluate_rules([rule], env, params.display, passed=addresses, evidence=evidence)
             for key, run in blocks(findings):
-                data = b"".join(json_format.render_items(run))
-                out.write(data)
-                written.append((key, offset, len(data)))
-                offset += len(data)
+                put(key, json_format.render_items(run))
+            if addresses:
+                locations = [_location(inventory, address) for address in addresses]
+                if not all(map(le, addresses, islice(addresses, 1, None))):
+                    # Not in address order (a kind's resources always are): as `blocks`.
+                    rows = sorted(zip(addresses, locations, evidence, strict=True), key=itemgetter(0))
+                    addresses, locations, evidence = (list(column) for column in zip(*rows, strict=True))
+                key = (PASS_RANK, -rule.severity, rule.id)
+                put(key, json_format.render_passes(rule.info(), addresses, locations, evidence))
+                passed += addresses
             done += findings
-        trailer = marshal.dumps((written, Tally.of(done).to_plain()))
+        trailer = marshal.dumps((written, Tally.of(done, passed=passed).to_plain()))
         out.write(trailer)
         out.write(len(trailer).to_bytes(_TRAILER_LENGTH, "little"))
 
@@ -149,6 +173,12 @@ def _items(files: list[IO[bytes]], order: list[tuple[BlockKey, int, int, int]]) 
                 raise AssertionError("a process's report file is shorter than its index says")
             length -= len(data)
             yield data
+
+
+def _location(inventory: Inventory, address: str) -> Location:
+    """A passing finding's location: its resource's, or the inventory root's."""
+    found = inventory.by_address.get(address)
+    return inventory.root if found is None else found.location
 
 
 def _read_trailer(source: IO[bytes]) -> tuple[list[Block], Tally]:

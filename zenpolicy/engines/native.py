@@ -108,9 +108,16 @@ def leaf_path(leaf: ast.Condition) -> tuple[str, ...] | None:
     return path.parts
 
 
-def compile_rule(rule: Rule, env: Env, shown: Mapping[str, Any], *, passes: bool = True) -> CompiledRule:
-    """The rule bound to this run. `passes`: whether its judge builds passing findings
-    (see `judge`)."""
+def compile_rule(
+    rule: Rule,
+    env: Env,
+    shown: Mapping[str, Any],
+    *,
+    passes: bool = True,
+    evidence: list[tuple[Check, ...]] | None = None,
+) -> CompiledRule:
+    """The rule bound to this run. `passes`, `evidence`: whether its judge builds
+    passing findings, and where it puts their evidence when it does not (see `judge`)."""
     leaves = tuple(
         _TopLeaf(text=text, fn=compile_leaf(leaf, env), path=leaf_path(leaf), check=checker(text))
         for leaf in top_leaves(rule.require)
@@ -123,7 +130,7 @@ def compile_rule(rule: Rule, env: Env, shown: Mapping[str, Any], *, passes: bool
         leaves=leaves,
         combine=combine,
         message=message,
-        judge=judge(rule, leaves, combine, message, passes=passes),
+        judge=judge(rule, leaves, combine, message, passes=passes, evidence=evidence),
     )
 
 
@@ -194,17 +201,24 @@ PARALLEL_MIN_RESOURCES = 20_000
 
 
 def evaluate_rules(
-    rules: Iterable[Rule], env: Env, shown: Mapping[str, Any], *, passed: list[str] | None = None
+    rules: Iterable[Rule],
+    env: Env,
+    shown: Mapping[str, Any],
+    *,
+    passed: list[str] | None = None,
+    evidence: list[tuple[Check, ...]] | None = None,
 ) -> list[Finding]:
     """Every finding of `rules`, in this process (unsorted), taking one rule at a time
     (`rules` may be drawn from a `parallel.TaskQueue`). With `passed`, passing findings
     are not built: their subjects' addresses are added to it instead (a report listing
-    failures only counts the passes: 290k of 353k findings at 100k resources, 2 us each
-    to build)."""
+    failures only counts the passes: 290k of 353k findings at 100k resources, 1 us each
+    to build), and with `evidence` too, each one's evidence to that, in the same order
+    (a report rendering the passes of one rule needs no more: see sharded.py)."""
     findings: list[Finding] = []
     sink = [] if passed is None else passed
     for rule in rules:
-        _evaluate_rule(compile_rule(rule, env, shown, passes=passed is None), env, findings, sink)
+        compiled = compile_rule(rule, env, shown, passes=passed is None, evidence=evidence)
+        _evaluate_rule(compiled, env, findings, sink)
     return findings
 
 
@@ -451,11 +465,13 @@ def judge(
     message: Callable[[str, Mapping[str, Any], Sequence[Check]], str],
     *,
     passes: bool = True,
+    evidence: list[tuple[Check, ...]] | None = None,
 ) -> Judge:
     """The function giving the finding of `rule` on one subject: pass, fail, or error
     (for any exception: fail closed, the run goes on); without `passes`, None instead
-    of a passing finding. Everything constant for the rule is bound here, once; a rule
-    requiring one leaf (most) takes a shorter path."""
+    of a passing finding, and its evidence appended to `evidence` if given. Everything
+    constant for the rule is bound here, once; a rule requiring one leaf (most) takes a
+    shorter path."""
     rule_id, severity, title = rule.id, rule.severity, rule.title
     passed, failed = Status.PASS, Status.FAIL
 
@@ -469,13 +485,15 @@ def judge(
             try:
                 result, actual, expected = fn(attrs, None if res is None else address, None)
                 if result and not passes:
+                    if evidence is not None:
+                        evidence.append(make_check(result, actual, expected))
                     return None
-                evidence = make_check(result, actual, expected)
+                checks = make_check(result, actual, expected)
                 if result:
-                    return new_finding(rule_id, address, passed, severity, location, title, evidence)
-                text = message(address, attrs, evidence)
+                    return new_finding(rule_id, address, passed, severity, location, title, checks)
+                text = message(address, attrs, checks)
                 at = location if res is None or path is None else res.attribute_location(path)
-                return new_finding(rule_id, address, failed, severity, at, text, evidence)
+                return new_finding(rule_id, address, failed, severity, at, text, checks)
             except Exception as exc:
                 return _error(rule, address, location, exc)
 
@@ -494,17 +512,19 @@ def judge(
                 results.append(result)
             if combine(results):
                 if not passes:
+                    if evidence is not None:
+                        evidence.append(tuple(checks))
                     return None
                 return new_finding(rule_id, address, passed, severity, location, title, tuple(checks))
-            evidence = tuple(checks)
-            text = message(address, attrs, evidence)
+            shown = tuple(checks)
+            text = message(address, attrs, shown)
             at = location
             if res is not None:
                 for leaf, ok in zip(leaves, results, strict=True):
                     if not ok and leaf.path is not None:
                         at = res.attribute_location(leaf.path)
                         break
-            return new_finding(rule_id, address, failed, severity, at, text, evidence)
+            return new_finding(rule_id, address, failed, severity, at, text, shown)
         except Exception as exc:
             return _error(rule, address, location, exc)
 

@@ -30,7 +30,17 @@ import orjson
 
 from zenpolicy import parallel
 from zenpolicy.gcpause import paused_gc
-from zenpolicy.model import Check, Finding, Report, RuleInfo, Severity, Status, fingerprints
+from zenpolicy.model import (
+    Check,
+    Finding,
+    Location,
+    Report,
+    RuleInfo,
+    Severity,
+    Status,
+    fingerprints,
+    rule_fingerprints,
+)
 
 if TYPE_CHECKING:
     from zenpolicy.formats import RenderOptions
@@ -125,36 +135,53 @@ def dumps(value: Any) -> str:
     return _reference(value) + "\n"
 
 
+class _Evidence:
+    """The evidence of one chunk's findings as JSON values, each check and each
+    evidence tuple turned into its dict or list once: the engine makes one check per
+    distinct value of a rule's test, and one evidence tuple per distinct check of a
+    one-leaf rule, and orjson writes the same dict or list wherever it appears."""
+
+    __slots__ = ("listed", "odd", "shown")
+
+    def __init__(self) -> None:
+        self.shown: dict[int, dict[str, Any]] = {}
+        """id() of a check of this chunk -> its dict (the checks are alive meanwhile)."""
+        self.listed: dict[int, list[dict[str, Any]]] = {}
+        """id() of an evidence tuple of this chunk -> its list (alive meanwhile)."""
+        self.odd: list[Any] = []
+        """The checks' values of other types than str, int, bool and None."""
+
+    def of(self, checks: tuple[Check, ...]) -> list[dict[str, Any]]:
+        """The list for `checks`, the first time it is seen (then `listed` has it)."""
+        shown, odd = self.shown, self.odd
+        made: list[dict[str, Any]] = []
+        for c in checks:
+            one = shown.get(id(c))
+            if one is None:
+                one = shown[id(c)] = {
+                    "actual": c.actual,
+                    "expected": c.expected,
+                    "result": c.result,
+                    "test": c.test,
+                }
+                odd.extend(v for v in (c.actual, c.expected) if type(v) not in _PLAIN)
+            made.append(one)
+        self.listed[id(checks)] = made
+        return made
+
+
 def _findings(findings: Sequence[Finding]) -> bytes:
     """Findings as the items of the report's `findings` array: each object indented by
     four spaces, separated by `,\\n`, without the brackets. Equal, finding by finding, to
-    `Finding.to_dict` (tests/test_formats_json.py), without its method calls.
-
-    A check shared by many findings (the engine makes one per distinct value of a
-    rule's test) is turned into its dict once, and so is an evidence tuple shared
-    whole (a one-leaf rule's): orjson writes the same dict or list wherever it appears."""
+    `Finding.to_dict` (tests/test_formats_json.py), without its method calls."""
     severity, status = _SEVERITY, _STATUS
-    shown: dict[int, dict[str, Any]] = {}
-    """id() of a check of this chunk -> its dict (the checks are alive meanwhile)."""
-    listed: dict[int, list[dict[str, Any]]] = {}
-    """id() of an evidence tuple of this chunk -> its list of dicts (alive meanwhile)."""
-    odd: list[Any] = []
-    """The checks' values of other types than str, int, bool and None."""
-
-    def check(c: Check) -> dict[str, Any]:
-        made = shown[id(c)] = {"actual": c.actual, "expected": c.expected, "result": c.result, "test": c.test}
-        odd.extend(v for v in (c.actual, c.expected) if type(v) not in _PLAIN)
-        return made
-
-    def evidence(checks: tuple[Check, ...]) -> list[dict[str, Any]]:
-        made = listed[id(checks)] = [shown.get(id(c)) or check(c) for c in checks]
-        return made
-
+    evidence = _Evidence()
+    listed, of = evidence.listed, evidence.of
     with paused_gc():
         items = [
             {
                 "address": f.address,
-                "evidence": listed.get(id(f.evidence)) or evidence(f.evidence),
+                "evidence": listed.get(id(f.evidence)) or of(f.evidence),
                 "fingerprint": fingerprint,
                 "location": {"column": f.location.column, "line": f.location.line, "path": f.location.path},
                 "message": f.message,
@@ -164,13 +191,48 @@ def _findings(findings: Sequence[Finding]) -> bytes:
             }
             for f, fingerprint in zip(findings, fingerprints(findings), strict=True)
         ]
-        # Rendered as the value of a top-level key, the items get the indentation they
-        # have in the report; the framing is cut off below.
-        wrapper = {"findings": items}
-        # The other fields are str, int and bool by construction; the evidence holds
-        # what was read from the inventory and parameters.
-        data = _encode(wrapper, is_exact=all(map(exact, odd)))
-        del wrapper, items
+        return _items_bytes(items, evidence)
+
+
+def _passes(
+    rule: RuleInfo,
+    addresses: Sequence[str],
+    locations: Sequence[Location],
+    checks: Sequence[tuple[Check, ...]],
+) -> bytes:
+    """`_findings` of passing findings of `rule`, from what makes them: each one's
+    address, location and evidence (its message is the rule's title). The same bytes,
+    without a `Finding` built for each (sharded.py)."""
+    severity, passed, title, rule_id = _SEVERITY[rule.severity], _STATUS[Status.PASS], rule.title, rule.id
+    evidence = _Evidence()
+    listed, of = evidence.listed, evidence.of
+    with paused_gc():
+        items = [
+            {
+                "address": address,
+                "evidence": listed.get(id(found)) or of(found),
+                "fingerprint": fingerprint,
+                "location": {"column": at.column, "line": at.line, "path": at.path},
+                "message": title,
+                "rule_id": rule_id,
+                "severity": severity,
+                "status": passed,
+            }
+            for address, at, found, fingerprint in zip(
+                addresses, locations, checks, rule_fingerprints(rule_id, addresses), strict=True
+            )
+        ]
+        return _items_bytes(items, evidence)
+
+
+def _items_bytes(items: list[dict[str, Any]], evidence: _Evidence) -> bytes:
+    # Rendered as the value of a top-level key, the items get the indentation they
+    # have in the report; the framing is cut off below.
+    wrapper = {"findings": items}
+    # The other fields are str, int and bool by construction; the evidence holds
+    # what was read from the inventory and parameters.
+    data = _encode(wrapper, is_exact=all(map(exact, evidence.odd)))
+    del wrapper, items
     if not (data.startswith(_CHUNK_HEAD) and data.endswith(_CHUNK_TAIL)):
         raise AssertionError("unexpected framing of a findings chunk")
     return data[len(_CHUNK_HEAD) : -len(_CHUNK_TAIL)]
@@ -227,6 +289,21 @@ def render_items(findings: Sequence[Finding]) -> Iterator[bytes]:
         if start:
             yield b",\n"
         yield _findings(findings[start : start + CHUNK])
+
+
+def render_passes(
+    rule: RuleInfo,
+    addresses: Sequence[str],
+    locations: Sequence[Location],
+    checks: Sequence[tuple[Check, ...]],
+) -> Iterator[bytes]:
+    """`render_items` of passing findings of `rule` in address order, from each one's
+    address, location and evidence (see `_passes`)."""
+    for start in range(0, len(addresses), CHUNK):
+        if start:
+            yield b",\n"
+        end = start + CHUNK
+        yield _passes(rule, addresses[start:end], locations[start:end], checks[start:end])
 
 
 def render(report: Report, options: RenderOptions) -> str:
