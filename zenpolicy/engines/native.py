@@ -9,6 +9,7 @@ attaches rule ID, severity, location and message to make findings.
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from operator import itemgetter
@@ -16,6 +17,7 @@ from typing import IO, Any
 
 from zenpolicy import parallel
 from zenpolicy.engines.compile import Env, Leaf, Pred, compile_leaf, compile_pred
+from zenpolicy.engines.select import Select, selector
 from zenpolicy.gcpause import paused_gc
 from zenpolicy.inventory.model import Inventory, Resource
 from zenpolicy.model import Check, Finding, Location, Severity, Status, Tally
@@ -41,6 +43,9 @@ class _TopLeaf:
 class CompiledRule:
     rule: Rule
     where: Pred | None
+    select: Select | None
+    """The resources of the rule's kind its `where` selects, all at once (see
+    engines/select.py); None: `where` is tested resource by resource."""
     leaves: tuple[_TopLeaf, ...]
     combine: Callable[[Sequence[bool]], bool]
     """The require tree's verdict from its top-level leaves' results."""
@@ -127,6 +132,7 @@ def compile_rule(
     return CompiledRule(
         rule=rule,
         where=None if rule.where is None else compile_pred(rule.where, env),
+        select=None if rule.where is None else selector(rule.where, rule.resource, env),
         leaves=leaves,
         combine=combine,
         message=message,
@@ -429,7 +435,13 @@ def _evaluate_rule(cr: CompiledRule, env: Env, out: list[Finding], passed: list[
         return
     start, start_passed = len(out), len(passed)
     where, judge_one = cr.where, cr.judge
-    for res in inv.kind(rule.resource):
+    candidates = inv.kind(rule.resource)
+    if cr.select is not None:
+        # When a predicate raises, `where` is tested one resource at a time below, and
+        # each resource it fails on gets an error finding.
+        with contextlib.suppress(Exception):
+            candidates, where = cr.select(candidates), None
+    for res in candidates:
         attrs, address = res.attrs, res.address
         env.root = attrs
         if where is not None:
