@@ -106,8 +106,9 @@ def child_parse_floor(root: Path) -> dict[str, float]:
 def run_child(
     argv: list[str], env: dict[str, str] | None = None, cwd: Path = REPO
 ) -> tuple[float, dict[str, int], str, str]:
-    """Run a command; return (wall seconds, peak RSS in MB {"self", "children"}, stdout,
-    stderr). Raises on failure."""
+    """Run a command; return (wall seconds, {"self", "children": peak RSS in MB, "cpu_ms":
+    CPU time of the process and its children, user and system}, stdout, stderr). Raises
+    on failure."""
     start = time.perf_counter()
     with subprocess.Popen(
         argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env, cwd=cwd
@@ -116,11 +117,11 @@ def run_child(
     wall = time.perf_counter() - start
     if proc.returncode not in (0, 1):  # 1 = failing findings, expected here
         raise RuntimeError(f"{argv} exited {proc.returncode}: {err[-2000:]}")
-    peak = {"self": 0, "children": 0}
+    peak = {"self": 0, "children": 0, "cpu_ms": 0}
     for line in err.splitlines():
         if line.startswith("BENCH_MAXRSS_KB="):
-            mine, children = line.split("=", 1)[1].split(",")
-            peak = {"self": int(mine) // 1024, "children": int(children) // 1024}
+            mine, children, cpu = line.split("=", 1)[1].split(",")
+            peak = {"self": int(mine) // 1024, "children": int(children) // 1024, "cpu_ms": int(cpu)}
     return wall, peak, out, err
 
 
@@ -134,13 +135,18 @@ def stage_times(stderr: str) -> dict[str, float]:
     return times
 
 
-# Runs a module (or this file's child modes) and reports the process's peak RSS, and
-# that of its largest child (forked workers), on stderr at exit: each run's own.
+# Runs a module (or this file's child modes) and reports the process's peak RSS, that
+# of its largest child (forked workers), and the CPU time of both (user and system,
+# milliseconds), on stderr at exit: each run's own. The CPU time moves less than the
+# wall time when the host is busy, and shows work added or removed whichever process
+# does it.
 _WRAP = (
     "import atexit, resource, runpy, sys\n"
-    "atexit.register(lambda: print('BENCH_MAXRSS_KB=%d,%d' % ("
-    "resource.getrusage(resource.RUSAGE_SELF).ru_maxrss, "
-    "resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss), file=sys.stderr))\n"
+    "u = lambda who: resource.getrusage(who)\n"
+    "atexit.register(lambda: print('BENCH_MAXRSS_KB=%d,%d,%d' % ("
+    "u(resource.RUSAGE_SELF).ru_maxrss, u(resource.RUSAGE_CHILDREN).ru_maxrss, "
+    "1000 * sum(x.ru_utime + x.ru_stime for x in (u(resource.RUSAGE_SELF), u(resource.RUSAGE_CHILDREN)))"
+    "), file=sys.stderr))\n"
     "target = sys.argv[1]\n"
     "sys.argv = sys.argv[1:]\n"
     "runpy.run_module(target, run_name='__main__', alter_sys=True) if not target.endswith('.py') "
@@ -299,6 +305,7 @@ def bench_size(size: int, runs: int, with_checkov: bool, tmp: Path) -> dict[str,
             add(f"check_{label}", wall)
             add(f"peak_{label}_mb", peak["self"])
             add(f"peak_{label}_child_mb", peak["children"])
+            add(f"cpu_{label}", peak["cpu_ms"] / 1000)
             for name, value in stage_times(err).items():
                 add(f"{name}_{label}", value)
         # What ops run: the text report (failures only) to standard output, default jobs.
