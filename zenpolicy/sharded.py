@@ -29,8 +29,7 @@ from zenpolicy import parallel, timings
 from zenpolicy.engines import native
 from zenpolicy.engines.compile import Env
 from zenpolicy.formats import json as json_format
-from zenpolicy.inventory.model import Inventory
-from zenpolicy.model import PASS_RANK, BlockKey, Check, Finding, Location, Report, Tally, blocks
+from zenpolicy.model import PASS_RANK, BlockKey, Check, Finding, Report, Tally, blocks
 
 if TYPE_CHECKING:
     from zenpolicy.check import Prepared
@@ -68,6 +67,7 @@ def json_report(prepared: Prepared, count: int) -> tuple[Report, Tally, Iterator
     env = Env(inventory=inventory, as_of=prepared.as_of, params=params.values)
     rules = prepared.catalogue.rules
     queue = parallel.TaskQueue(native.largest_first(rules, inventory))
+    resource, root = inventory.by_address.get, inventory.root
 
     def work(_: int, out: IO[bytes]) -> None:
         written: list[Block] = []
@@ -93,7 +93,9 @@ def json_report(prepared: Prepared, count: int) -> tuple[Report, Tally, Iterator
             for key, run in blocks(findings):
                 put(key, json_format.render_items(run))
             if addresses:
-                locations = [_location(inventory, address) for address in addresses]
+                # A pass's location is its resource's (the inventory root's for an
+                # inventory-wide rule).
+                locations = [root if (res := resource(a)) is None else res.location for a in addresses]
                 if not all(map(le, addresses, islice(addresses, 1, None))):
                     # Not in address order (a kind's resources always are): as `blocks`.
                     rows = sorted(zip(addresses, locations, evidence, strict=True), key=itemgetter(0))
@@ -173,12 +175,6 @@ def _items(files: list[IO[bytes]], order: list[tuple[BlockKey, int, int, int]]) 
                 raise AssertionError("a process's report file is shorter than its index says")
             length -= len(data)
             yield data
-
-
-def _location(inventory: Inventory, address: str) -> Location:
-    """A passing finding's location: its resource's, or the inventory root's."""
-    found = inventory.by_address.get(address)
-    return inventory.root if found is None else found.location
 
 
 def _read_trailer(source: IO[bytes]) -> tuple[list[Block], Tally]:
