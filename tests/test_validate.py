@@ -258,6 +258,26 @@ INVALID_CASES: list[tuple[str, dict[str, str | bytes], list[tuple[str, int, int,
         ],
     ),
     (
+        # A list of references given as a number or as a text: the schema's problem
+        # alone (not a crash, nor a problem per character of the text).
+        "list-reference-given-a-number",
+        {"s.yaml": WEB + "    admins: 5\n"},
+        [("inv/s.yaml", 6, 5, "server.web: 'admins' must be a list, not number 5", "wrong-type")],
+    ),
+    (
+        "list-reference-given-a-text",
+        {"s.yaml": WEB + "    admins: account.root\n"},
+        [
+            (
+                "inv/s.yaml",
+                6,
+                5,
+                "server.web: 'admins' must be a list, not string 'account.root'",
+                "wrong-type",
+            )
+        ],
+    ),
+    (
         "reference-to-wrong-kind",
         {
             "s.yaml": WEB + "system:\n  ssh: {type: server_access}\naccount:\n  a:\n    system: system.ssh\n"

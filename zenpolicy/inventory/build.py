@@ -11,7 +11,7 @@ from __future__ import annotations
 import difflib
 import re
 from collections.abc import Collection, Iterable
-from itertools import groupby
+from itertools import groupby, repeat
 from operator import attrgetter
 from typing import Any
 
@@ -260,36 +260,48 @@ def link(resources: list[Resource], root: Location) -> tuple[Inventory, list[Pro
     cron_ok: dict[str, str | None] = {}
     # One reference attribute of one kind at a time (its reverse index looked up once),
     # its resources in order: each index lists its referrers as a resource-by-resource
-    # pass would, and the common case, a top-level attribute holding the address of
-    # an allowed kind, is decided in the loop itself (200k references at 100k).
+    # pass would. The references are gathered first, (resource, target, index in the
+    # list or None), by comprehensions: most resources lack most reference attributes,
+    # and a single reference needs no loop of its own (200k references at 100k: 0.35
+    # -> 0.28 s). A value of the wrong type (a number, or a text where a list is due)
+    # holds no reference: the schema's problem says what is wrong with it.
     for kind, members in inv.by_kind.items():
         for path, allowed, is_list in reference_paths(schemas[kind]):
             via = ".".join(path)
             reverse_index = inv.reverse_index(kind, via)
-            part = path[0] if len(path) == 1 else None
-            for res in members:
-                value = res.attrs.get(part) if part is not None else _values_at(res.attrs, path)
-                if value is None:
+            if len(path) == 1:
+                part = path[0]
+                values = [(res, value) for res in members if (value := res.attrs.get(part)) is not None]
+            else:
+                values = [
+                    (res, value) for res in members if (value := _values_at(res.attrs, path)) is not None
+                ]
+            refs: Iterable[tuple[Resource, Any, int | None]]
+            if is_list:
+                refs = [
+                    (res, t, i) for res, value in values if type(value) is list for i, t in enumerate(value)
+                ]
+            else:
+                # zip reuses its tuple from one item to the next: none made per reference.
+                holders, targets = zip(*values, strict=True) if values else ((), ())
+                refs = zip(holders, targets, repeat(None), strict=False)
+            for res, target, index in refs:
+                if type(target) is not str:
+                    continue  # the schema has already said it must be a string
+                found = by_address.get(target)
+                if found is not None and found.kind in allowed:
+                    referring = reverse_index.get(target)  # add_referrer, inlined
+                    if referring is None:
+                        reverse_index[target] = [res]
+                    elif referring[-1] is not res:
+                        referring.append(res)
                     continue
-                for index, target in enumerate(value if is_list else (value,)):
-                    if type(target) is not str:
-                        continue  # the schema has already said it must be a string
-                    found = by_address.get(target)
-                    if found is not None and found.kind in allowed:
-                        referring = reverse_index.get(target)  # add_referrer, inlined
-                        if referring is None:
-                            reverse_index[target] = [res]
-                        elif referring[-1] is not res:
-                            referring.append(res)
-                        continue
-                    problem, code = _check_reference(inv, res, via, target, allowed)
-                    if problem is not None:
-                        at: tuple[str | int, ...] = (*path, index) if is_list else path
-                        problems.append(
-                            Problem(location=res.attribute_location(at), message=problem, code=code)
-                        )
-                    else:
-                        add_referrer(reverse_index, res, target)
+                problem, code = _check_reference(inv, res, via, target, allowed)
+                if problem is not None:
+                    at: tuple[str | int, ...] = path if index is None else (*path, index)
+                    problems.append(Problem(location=res.attribute_location(at), message=problem, code=code))
+                else:
+                    add_referrer(reverse_index, res, target)
         for path in cron_paths(schemas[kind]):
             for res in members:
                 expr = _values_at(res.attrs, path)
