@@ -3,10 +3,13 @@
 The findings of a JSON report are sorted by status, severity, rule, then address
 (`model.sort_findings`), so they form one block per (status, severity, rule): all of
 one rule's findings of one status. With the rules shared among processes
-(`zenpolicy.parallel`), each process evaluates its rules, sorts its findings, renders
-each of its blocks, and writes the bytes with an index and the findings' `Tally`. The
-parent renders the head from the merged tallies, then copies the blocks in the global
-order. No process ever holds all the findings, and none is sent to another: the only
+(`zenpolicy.parallel`), each process evaluates its rules, splits each rule's findings
+into its blocks (`model.blocks`), renders them, and writes the bytes with an index and
+the findings' `Tally`. A rule's passes (nine findings in ten) are never built as
+`Finding`s: their addresses and evidence are enough to render them
+(`formats.json.render_passes`). The parent renders the head from the merged tallies,
+then copies the blocks in the global order. No process ever holds all the findings,
+and none is sent to another: the only
 costs added to the serial run are forking and copying bytes (at 100k resources, the
 transfer of findings that `--jobs` otherwise does cost more than evaluating them).
 
