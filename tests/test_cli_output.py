@@ -17,7 +17,8 @@ from click.testing import CliRunner
 
 from zenpolicy import cache, cli_check
 from zenpolicy import cli as cli_module
-from zenpolicy.formats import FORMATS, RenderOptions
+from zenpolicy.formats import FORMATS
+from zenpolicy.formats import json as json_format
 from zenpolicy.model import Report
 from zenpolicy.output import OutputError, check_writable, write_atomic, write_atomic_chunks
 
@@ -66,11 +67,14 @@ def test_rendering_failure_writes_nothing(tmp_path: Path, monkeypatch: Any, afte
     """The report goes to a temporary file as it is rendered: a renderer that fails after
     some chunks leaves neither a partial report nor a temporary file, nor a cache entry."""
 
-    def broken(report: Report, options: RenderOptions) -> Iterator[bytes]:
+    def broken(report: Report, *_: Any) -> Iterator[bytes]:
         yield from [b"{\n"] * after
         raise RuntimeError("renderer bug")
 
+    # A JSON report of the native engine is framed from its rules' blocks
+    # (zenpolicy/sharded.py); of the OPA engine, and for the API, rendered whole.
     monkeypatch.setitem(FORMATS, "json", broken)
+    monkeypatch.setattr(json_format, "framed", broken)
     monkeypatch.chdir(ROOT)
     target = tmp_path / "r.json"
     for existing in (None, "previous report\n"):

@@ -519,6 +519,24 @@ def test_rules_taken_by_a_process_that_dies_are_done_by_the_parent(
     assert [len(indexes) for indexes in refills[1:]] == [rules, 1]
 
 
+@pytest.mark.parametrize(
+    ("select", "skip"), [((), ()), (("AUTH-02", "BAK-09"), ()), (("AUTH-02",), ("AUTH-02",))]
+)
+def test_one_process_json_report_is_the_report_of_all_findings(
+    select: tuple[str, ...], skip: tuple[str, ...]
+) -> None:
+    # One process renders a JSON report from its rules' blocks, in order, without
+    # building the passes: the bytes of the whole `Report` rendered, with any number
+    # of rules (none at all: `"findings": []`).
+    options = CheckOptions(path=REPO / "inventory", as_of="2026-11-26", jobs=1, select=select, skip=skip)
+    report = run_check(options)
+    expected = b"".join(FORMATS["json"](report, RenderOptions(jobs=1)))
+    _, tally, chunks = run_rendered(options, "json", RenderOptions(jobs=1))
+    assert b"".join(chunks) == expected
+    assert tally == report.tally()
+    assert (b'"findings": []' in expected) is (not report.findings)
+
+
 @pytest.mark.usefixtures("always_parallel")
 def test_passes_given_out_of_address_order_are_rendered_in_it(
     estate: Path, monkeypatch: pytest.MonkeyPatch

@@ -72,8 +72,9 @@ def run_rendered(
 ) -> tuple[Report, Tally, Iterable[bytes]]:
     """The run's report, the tally of its findings, and the report in `format_`, as
     chunks to be consumed once. The report holds only what the format lists: no
-    finding when they were rendered by the processes that evaluated them (a large JSON
-    report), the failures and errors for the text format without `--verbose`."""
+    finding for a JSON report of the native engine (rendered from each rule's blocks,
+    by the processes that evaluated them when it is large), the failures and errors for
+    the text format without `--verbose`."""
     from zenpolicy import sharded
 
     chunks: Iterable[bytes]
@@ -82,6 +83,9 @@ def run_rendered(
         shards = sharded.shards(prepared, format_)
         if shards > 1:
             head, tally, chunks = sharded.json_report(prepared, shards)
+        elif format_ == "json" and options.engine == "native":
+            # One process: the same blocks, rendered in order, the passes never built.
+            head, tally, chunks = sharded.json_report_serial(prepared)
         elif format_ == "text" and not render.verbose and options.engine == "native":
             # The text report lists failures and errors only: the others are counted
             # (the tally) and, evaluated in other processes, never sent back.
