@@ -119,7 +119,7 @@ def run_child(
         raise RuntimeError(f"{argv} exited {proc.returncode}: {err[-2000:]}")
     peak = {"self": 0, "children": 0, "cpu_ms": 0}
     for line in err.splitlines():
-        if line.startswith("BENCH_MAXRSS_KB="):
+        if line.startswith("BENCH_USAGE="):
             mine, children, cpu = line.split("=", 1)[1].split(",")
             peak = {"self": int(mine) // 1024, "children": int(children) // 1024, "cpu_ms": int(cpu)}
     return wall, peak, out, err
@@ -143,7 +143,7 @@ def stage_times(stderr: str) -> dict[str, float]:
 _WRAP = (
     "import atexit, resource, runpy, sys\n"
     "u = lambda who: resource.getrusage(who)\n"
-    "atexit.register(lambda: print('BENCH_MAXRSS_KB=%d,%d,%d' % ("
+    "atexit.register(lambda: print('BENCH_USAGE=%d,%d,%d' % ("
     "u(resource.RUSAGE_SELF).ru_maxrss, u(resource.RUSAGE_CHILDREN).ru_maxrss, "
     "1000 * sum(x.ru_utime + x.ru_stime for x in (u(resource.RUSAGE_SELF), u(resource.RUSAGE_CHILDREN)))"
     "), file=sys.stderr))\n"
