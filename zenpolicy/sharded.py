@@ -32,8 +32,7 @@ import marshal
 import tempfile
 from collections.abc import Callable, Iterator, Mapping
 from functools import partial
-from itertools import islice
-from operator import itemgetter, le
+from operator import itemgetter
 from typing import IO, TYPE_CHECKING, Any
 
 from zenpolicy import parallel, timings
@@ -42,7 +41,7 @@ from zenpolicy.engines.compile import Env
 from zenpolicy.formats import RenderOptions
 from zenpolicy.formats import json as json_format
 from zenpolicy.inventory.model import Inventory
-from zenpolicy.model import PASS_RANK, BlockKey, Check, Finding, Report, Tally, blocks
+from zenpolicy.model import PASS_RANK, BlockKey, Check, Finding, Report, Tally, ascending, blocks
 
 if TYPE_CHECKING:
     from zenpolicy.check import Prepared
@@ -61,7 +60,8 @@ Block = tuple[BlockKey, int, int]
 
 
 def shards(prepared: Prepared, format_: str) -> int:
-    """How many processes render this run's report: 1 (the usual path) unless it is a
+    """How many processes render this run's report: 1 (`json_report_serial` for a JSON
+    report of the native engine, another format's own path otherwise) unless it is a
     large JSON report of the native engine and several jobs may run."""
     if format_ != "json" or prepared.options.engine != "native":
         return 1
@@ -93,7 +93,7 @@ def _rule_parts(
         # inventory-wide rule).
         resource, root = inventory.by_address.get, inventory.root
         locations = [root if (res := resource(a)) is None else res.location for a in addresses]
-        if not all(map(le, addresses, islice(addresses, 1, None))):
+        if not ascending(addresses):
             # Not in address order (a kind's resources always are): as `blocks`.
             rows = sorted(zip(addresses, locations, evidence, strict=True), key=itemgetter(0))
             addresses, locations, evidence = (list(column) for column in zip(*rows, strict=True))
