@@ -15,7 +15,7 @@ from typing import Any
 import pytest
 from click.testing import CliRunner
 
-from zenpolicy import cache, cli_check
+from zenpolicy import cache, cli_check, output
 from zenpolicy import cli as cli_module
 from zenpolicy.formats import FORMATS
 from zenpolicy.formats import json as json_format
@@ -108,6 +108,44 @@ def test_write_atomic_chunks_streams_and_fails_whole(tmp_path: Path) -> None:
         write_atomic_chunks(target, failing())
     assert target.read_text(encoding="utf-8") == "aé\n"
     assert os.listdir(tmp_path) == ["r.json"]
+
+
+@pytest.mark.skipif(not output._FADVISE, reason="write-behind is asked of Linux only")
+def test_write_behind_hands_every_written_byte_to_the_kernel_once(tmp_path: Path, monkeypatch: Any) -> None:
+    """Every WRITE_BEHIND bytes, the range written since the last hint is handed to
+    the kernel's writeback (the real call, on a real file); the file is the chunks."""
+    asked: list[tuple[int, int, int]] = []
+    real = os.posix_fadvise
+
+    def spy(fd: int, offset: int, length: int, advice: int) -> None:
+        asked.append((offset, length, advice))
+        real(fd, offset, length, advice)
+
+    monkeypatch.setattr(output, "WRITE_BEHIND", 10)
+    monkeypatch.setattr(os, "posix_fadvise", spy)
+    chunks = [b"a" * 4, b"b" * 7, b"", b"c" * 25, b"d" * 3, b"e" * 9]
+    target = tmp_path / "r.json"
+    write_atomic_chunks(target, iter(chunks))
+    assert target.read_bytes() == b"".join(chunks)
+    dontneed = os.POSIX_FADV_DONTNEED
+    # After 11 bytes, 36, then 48 (3 + 9 more); the last 0 bytes pending: no call.
+    assert asked == [(0, 11, dontneed), (11, 25, dontneed), (36, 12, dontneed)]
+
+
+@pytest.mark.skipif(not output._FADVISE, reason="write-behind is asked of Linux only")
+def test_write_behind_refused_once_is_not_asked_again(tmp_path: Path, monkeypatch: Any) -> None:
+    calls: list[int] = []
+
+    def refuse(fd: int, offset: int, length: int, advice: int) -> None:
+        calls.append(offset)
+        raise OSError(29, "Illegal seek")  # what a pipe or FIFO answers
+
+    monkeypatch.setattr(output, "WRITE_BEHIND", 2)
+    monkeypatch.setattr(os, "posix_fadvise", refuse)
+    target = tmp_path / "r.json"
+    write_atomic_chunks(target, iter([b"ab", b"cd", b"ef"]))
+    assert target.read_bytes() == b"abcdef"
+    assert calls == [0]
 
 
 def test_check_writable_fails_as_a_write_would(tmp_path: Path, monkeypatch: Any) -> None:
