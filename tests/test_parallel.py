@@ -611,6 +611,66 @@ def test_a_sharded_report_is_cached_and_replayed_as_is(
 
 
 @pytest.mark.usefixtures("always_parallel")
+@pytest.mark.parametrize("jobs", [1, 2])
+def test_the_catalogue_is_read_while_children_parse(
+    estate: Path, monkeypatch: pytest.MonkeyPatch, jobs: int
+) -> None:
+    """`check` reads its catalogue once the loader's children are parsing (before any
+    file is parsed when there are none), in this process, once."""
+    events: list[str] = []
+    parent = os.getpid()
+    real_forked, real_catalogue, real_load = (
+        parallel.Forked.__init__,
+        check.load_catalogue,
+        inventory_loader._load_one,
+    )
+
+    def forked(self: Any, *args: Any, **kwargs: Any) -> None:
+        events.append("forked")
+        real_forked(self, *args, **kwargs)
+
+    def catalogue(*args: Any, **kwargs: Any) -> Any:
+        events.append(f"catalogue in {'parent' if os.getpid() == parent else 'child'}")
+        return real_catalogue(*args, **kwargs)
+
+    def load_one(path: Path, shown: str, fast: bool) -> Any:
+        events.append("parsed")  # a child's own list is its copy: the parent's only
+        return real_load(path, shown, fast)
+
+    monkeypatch.setattr(parallel.Forked, "__init__", forked)
+    monkeypatch.setattr(check, "load_catalogue", catalogue)
+    monkeypatch.setattr(inventory_loader, "_load_one", load_one)
+    check._prepare(CheckOptions(path=estate, jobs=jobs, extra={"no_cache": True}))
+    # With a child, the parent may parse nothing: the child took every file meanwhile.
+    before = events[: events.index("parsed")] if "parsed" in events else events
+    assert before == (["catalogue in parent"] if jobs == 1 else ["forked", "catalogue in parent"])
+    assert events.count("catalogue in parent") == 1
+
+
+@pytest.mark.usefixtures("always_parallel")
+@pytest.mark.parametrize("jobs", ["1", "2"])
+def test_a_catalogue_error_is_said_before_the_inventory_problems(
+    estate: Path, tmp_path: Path, jobs: str
+) -> None:
+    """Read while the files are parsed, the catalogue still fails first, as when it was
+    read before them: its error alone, whether the inventory is valid or not."""
+    broken = tmp_path / "broken"
+    broken.mkdir()
+    for path in sorted(estate.rglob("*.yaml"))[:4]:
+        (broken / path.name).write_bytes(path.read_bytes())
+    (broken / "zz.yaml").write_text("server:\n  s1:\n    os: [linux\n")
+    unknown = "zenpolicy: error: rule pattern 'NOPE-1' matches no rule (see `zenpolicy rules`)\n"
+    for root in (estate, broken):
+        result = CliRunner().invoke(
+            cli, ["check", str(root), "--no-cache", "--jobs", jobs, "--select", "NOPE-1"]
+        )
+        assert (result.exit_code, result.output) == (2, unknown)
+    result = CliRunner().invoke(cli, ["check", str(broken), "--no-cache", "--jobs", jobs])
+    assert result.exit_code == 2
+    assert f"{broken.as_posix()}/zz.yaml:4:1: did not find expected ',' or ']'\n" in result.output
+
+
+@pytest.mark.usefixtures("always_parallel")
 def test_validate_prints_the_same_problems_whatever_the_jobs(tmp_path: Path) -> None:
     person = "person:\n  p{0}:\n    full_name: Person {0}\n    status: active\n"
     for index in range(8):

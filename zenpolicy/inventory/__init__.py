@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -26,29 +27,37 @@ class LoadedInventory:
     """Every file read, with its hash: the exact inputs checked."""
 
 
-def load_inventory(root: Path, *, jobs: int | None = None) -> LoadedInventory:
+def load_inventory(
+    root: Path, *, jobs: int | None = None, meanwhile: Callable[[], object] | None = None
+) -> LoadedInventory:
     """Load, validate and index the inventory at `root` (a directory or one file).
 
     Raises `InputError` with every problem found when anything is invalid. `jobs`:
     processes to parse files in (None: the default, see `zenpolicy.parallel`).
+    `meanwhile`: work of the caller's, done while other processes parse (before the
+    files are parsed when there are none); it may be called more than once, or not at
+    all when the files cannot be found (it must give the same outcome each time), and
+    what it raises is raised.
     """
     if fastload.enabled():
         try:
-            return _load(root, fast=True, jobs=jobs)
+            return _load(root, fast=True, jobs=jobs, meanwhile=meanwhile)
         except InputError:
             # The fast path gives yaml12's values and positions, so the problems
             # would be the same; still, an invalid inventory is the rare, interactive
             # case, and there the reference path alone decides what the user reads.
             pass
-    return _load(root, fast=False, jobs=jobs)
+    return _load(root, fast=False, jobs=jobs, meanwhile=meanwhile)
 
 
-def _load(root: Path, *, fast: bool, jobs: int | None) -> LoadedInventory:
+def _load(
+    root: Path, *, fast: bool, jobs: int | None, meanwhile: Callable[[], object] | None
+) -> LoadedInventory:
     with timings.stage("load"):
         config, problems = load_config(root)
         # Each file's resources are gathered and checked against the schemas as the
         # file arrives, while other processes are still parsing.
-        loaded, load_problems = load_each(root, collect_document, fast=fast, jobs=jobs)
+        loaded, load_problems = load_each(root, collect_document, fast=fast, jobs=jobs, meanwhile=meanwhile)
     problems += load_problems
     documents = [doc for doc, _ in loaded]
     with paused_gc():

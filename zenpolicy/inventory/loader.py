@@ -165,13 +165,19 @@ R = TypeVar("R")
 
 
 def load_each(
-    root: Path, process: Callable[[Document], R], *, fast: bool = False, jobs: int | None = 1
+    root: Path,
+    process: Callable[[Document], R],
+    *,
+    fast: bool = False,
+    jobs: int | None = 1,
+    meanwhile: Callable[[], object] | None = None,
 ) -> tuple[list[tuple[Document, R]], list[Problem]]:
     """`load_documents`, each document with what `process` made of it. `process` runs
     on each document as soon as it is loaded, while other processes may still be
     parsing (in no set order, and again for a file loaded again): its work is shared
     with theirs instead of waiting for them. The result is in file order, the same
-    for any number of jobs."""
+    for any number of jobs. `meanwhile` is called once the files are found, when the
+    other processes have started parsing (first, when there are none)."""
     documents: list[tuple[Document, R]] = []
     problems: list[Problem] = []
     if not root.exists():
@@ -182,7 +188,9 @@ def load_each(
     files = [(path, display_path(path, root)) for path in discover(root)]
     done: dict[int, tuple[Document, R] | Problem] = {}
     with paused_gc():
-        for index, loaded in _load_files(files, fast=fast, jobs=parallel.effective_jobs(jobs)):
+        for index, loaded in _load_files(
+            files, fast=fast, jobs=parallel.effective_jobs(jobs), meanwhile=meanwhile
+        ):
             done[index] = (loaded, process(loaded)) if isinstance(loaded, Document) else loaded
     for index in range(len(files)):
         item = done[index]
@@ -201,7 +209,7 @@ def _load_one(path: Path, shown: str, fast: bool) -> Document | Problem:
 
 
 def _load_files(
-    files: list[tuple[Path, str]], *, fast: bool, jobs: int
+    files: list[tuple[Path, str]], *, fast: bool, jobs: int, meanwhile: Callable[[], object] | None = None
 ) -> Iterator[tuple[int, Document | Problem]]:
     """Each file loaded, with its index, by `jobs` processes when there is enough to
     parse: the parent's files as it parses them, its children's as it finds them
@@ -215,6 +223,8 @@ def _load_files(
     waited 0.1 to 0.4 s for the other at 100k resources."""
     sizes = [_size(path) for path, _ in files] if jobs > 1 and len(files) > 1 else []
     if not sizes or sum(sizes) < PARALLEL_MIN_BYTES:
+        if meanwhile is not None:
+            meanwhile()
         for index, (path, shown) in enumerate(files):
             yield index, _load_one(path, shown, fast)
         return
@@ -251,6 +261,8 @@ def _load_files(
 
     with queue, records, parallel.Forked(work, range(1, jobs)) as forked:
         outputs = [forked.output(child) for child in children]
+        if meanwhile is not None:
+            meanwhile()  # the children parse meanwhile
         for index, loaded in taken():
             done.add(index)
             yield index, loaded
