@@ -36,7 +36,7 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
-from run import OUT, REPO, calibrate, compile_bytecode, machine, py, run_child, stage_times
+from run import CHECKOV_RULES, OUT, REPO, calibrate, compile_bytecode, machine, py, run_child, stage_times
 
 EXPORTED = ("zenpolicy", "policies", "schemas")
 
@@ -58,7 +58,7 @@ def export(revision: str, target: Path) -> str:
 
 
 def measure(
-    source: Path, estate: Path, fmt: str, jobs: int | None, tmp: Path
+    source: Path, estate: Path, fmt: str, jobs: int | None, tmp: Path, select: str | None = None
 ) -> tuple[dict[str, float], bytes]:
     """One `check` of `estate` by the sources in `source`: its figures and its report."""
     report = tmp / "report.json"
@@ -67,6 +67,8 @@ def measure(
         argv += ["--format", "json", "--output", str(report)]
     if jobs is not None:
         argv += ["--jobs", str(jobs)]
+    if select is not None:
+        argv += ["--select", select]
     env = {
         **os.environ,
         "PYTHONPATH": str(source),
@@ -97,7 +99,7 @@ def paired(a: list[float], b: list[float]) -> dict[str, float]:
 
 
 def compare(
-    revisions: tuple[str, str], estate: Path, runs: int, fmt: str, jobs: int | None
+    revisions: tuple[str, str], estate: Path, runs: int, fmt: str, jobs: int | None, select: str | None = None
 ) -> dict[str, Any]:
     with tempfile.TemporaryDirectory() as scratch:
         tmp = Path(scratch)
@@ -109,7 +111,7 @@ def compare(
         for round_ in range(runs):
             reports: list[bytes] = [b"", b""]
             for side in (0, 1) if round_ % 2 == 0 else (1, 0):
-                figures, reports[side] = measure(sources[side], estate, fmt, jobs, tmp)
+                figures, reports[side] = measure(sources[side], estate, fmt, jobs, tmp, select)
                 series[side].append(figures)
             same = same and reports[0] == reports[1]
         speed.append(calibrate())
@@ -119,6 +121,7 @@ def compare(
         "estate": str(estate),
         "format": fmt,
         "jobs": jobs,
+        "select": select,
         "runs": runs,
         "same_report": same,
         "calibration": speed,
@@ -134,7 +137,8 @@ def show(result: dict[str, Any]) -> str:
     lines = [
         f"A = {result['revisions']['a']}, B = {result['revisions']['b']}",
         f"{result['estate']}, --format {result['format']}, --jobs {result['jobs'] or 'default'}, "
-        f"{result['runs']} rounds interleaved; {m['cpu']}, {m['cores']} cores, Python {m['python']}; "
+        + (f"--select {result['select']}, " if result.get("select") else "")
+        + f"{result['runs']} rounds interleaved; {m['cpu']}, {m['cores']} cores, Python {m['python']}; "
         f"calibration {result['calibration'][0]:.3f} / {result['calibration'][1]:.3f} s",
         f"same report: {'yes' if result['same_report'] else 'NO: the revisions report differently'}",
         "",
@@ -160,6 +164,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--runs", type=int, default=8, help="rounds (one run of each revision)")
     parser.add_argument("--format", choices=("json", "text"), default="json")
     parser.add_argument("--jobs", type=int, help="zenpolicy's --jobs (default: its own)")
+    parser.add_argument(
+        "--select", help="zenpolicy's --select (`checkov`: the rules bench/run.py compares with Checkov)"
+    )
     parser.add_argument("--json", type=Path, help="also write the results here")
     opts = parser.parse_args(argv)
     for revision in (opts.a, opts.b):
@@ -172,7 +179,8 @@ def main(argv: list[str] | None = None) -> int:
     estate = opts.estate or OUT / str(opts.size)
     if not estate.is_dir():
         parser.error(f"no estate at {estate}: run bench/run.py --sizes {opts.size} first, or give --estate")
-    result = compare((opts.a, opts.b), estate.resolve(), opts.runs, opts.format, opts.jobs)
+    select = CHECKOV_RULES if opts.select == "checkov" else opts.select
+    result = compare((opts.a, opts.b), estate.resolve(), opts.runs, opts.format, opts.jobs, select)
     print(show(result))
     if opts.json:
         opts.json.write_text(json.dumps(result, indent=2) + "\n")

@@ -71,3 +71,23 @@ def test_an_unknown_revision_is_refused(capsys: pytest.CaptureFixture[str]) -> N
         compare.main(["HEAD", "no-such-revision-here", "--runs", "1"])
     assert exit_info.value.code == 2
     assert "'no-such-revision-here' is not a revision of this repository" in capsys.readouterr().err
+
+
+@needs_git
+def test_a_selection_is_checked_by_both(
+    estate: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    argvs: list[list[str]] = []
+    real = compare.run_child
+
+    def run_child(argv: list[str], *args: Any, **kwargs: Any) -> Any:
+        argvs.append(argv)
+        return real(argv, *args, **kwargs)
+
+    monkeypatch.setattr(compare, "run_child", run_child)
+    argv = ["HEAD", "HEAD", "--estate", str(estate), "--runs", "1", "--jobs", "1", "--select", "checkov"]
+    assert compare.main(argv) == 0
+    checks = [a for a in argvs if "check" in a]
+    assert len(checks) == 2
+    assert all(a[a.index("--select") + 1] == compare.CHECKOV_RULES for a in checks)
+    assert f"--select {compare.CHECKOV_RULES}, 1 rounds" in capsys.readouterr().out
