@@ -19,12 +19,12 @@ import pytest
 from click.testing import CliRunner
 from engine_helpers import generated_estate
 
-from zenpolicy import check, cli_report, parallel, sharded
+from zenpolicy import check, cli_report, inventory, parallel, sharded
 from zenpolicy.api import CheckOptions, OpaOptions, run_check
 from zenpolicy.check import run_rendered
 from zenpolicy.cli import cli
 from zenpolicy.engines import native, transfer
-from zenpolicy.errors import UsageError
+from zenpolicy.errors import InputError, UsageError
 from zenpolicy.formats import FORMATS, RenderOptions, render
 from zenpolicy.formats import json as json_format
 from zenpolicy.inventory import load_inventory
@@ -645,6 +645,31 @@ def test_the_catalogue_is_read_while_children_parse(
     before = events[: events.index("parsed")] if "parsed" in events else events
     assert before == (["catalogue in parent"] if jobs == 1 else ["forked", "catalogue in parent"])
     assert events.count("catalogue in parent") == 1
+
+
+@pytest.mark.usefixtures("always_parallel")
+@pytest.mark.parametrize("jobs", [1, 2])
+def test_a_broken_catalogue_is_not_taken_for_a_broken_inventory(
+    estate: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, jobs: int
+) -> None:
+    """A catalogue's problems are an `InputError` too, raised from inside the load:
+    the inventory is not read again by the reference path on their account."""
+    rules = tmp_path / "rules"
+    rules.mkdir()
+    (rules / "x.yaml").write_text("id: X-1\ntitle: t\n", encoding="utf-8")
+    paths: list[bool] = []
+    real = inventory._load
+
+    def load(root: Path, *, fast: bool, **kwargs: Any) -> Any:
+        paths.append(fast)
+        return real(root, fast=fast, **kwargs)
+
+    monkeypatch.setattr(inventory, "_load", load)
+    with pytest.raises(InputError) as raised:
+        check._prepare(CheckOptions(path=estate, jobs=jobs, policies=(rules,), extra={"no_cache": True}))
+    assert raised.value.what == "rules"
+    assert str(raised.value.problems[0]).startswith(f"{rules.as_posix()}/x.yaml:1:1: rule: missing required")
+    assert paths == [True]
 
 
 @pytest.mark.usefixtures("always_parallel")
