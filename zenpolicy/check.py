@@ -137,13 +137,13 @@ def _prepare(options: CheckOptions) -> Prepared:
     # (at 10k resources it is a sixth of a run), and it is still what fails first: an
     # error of the catalogue (or of the options it checks) is raised rather than the
     # inventory's, as when the catalogue was read before the inventory.
-    catalogue_ = _Catalogue(options)
+    read_catalogue = _Catalogue(options)
     try:
-        loaded = load_inventory(options.path, jobs=options.jobs, meanwhile=catalogue_)
+        loaded = load_inventory(options.path, jobs=options.jobs, meanwhile=read_catalogue)
     except Exception:
-        catalogue_()
+        read_catalogue()
         raise
-    catalogue = catalogue_()
+    catalogue = read_catalogue()
     as_of = parse_as_of(options.as_of or loaded.config.as_of or today())
     if problems := config_problems(catalogue.params, loaded.config, options.path):
         raise InputError(problems)

@@ -83,24 +83,25 @@ class _WriteBehind:
     `sync_file_range` is missing; Python has no `sync_file_range`). Elsewhere,
     or if the call fails, it is not made: the `fsync` does all the work, as before."""
 
-    __slots__ = ("fd", "pending", "start_at")
+    __slots__ = ("asking", "fd", "pending", "start_at")
 
     def __init__(self, fd: int) -> None:
         self.fd = fd
+        self.asking = _FADVISE
         self.start_at = 0  # the first byte not yet handed to the kernel's writeback
-        self.pending = 0 if _FADVISE else -(1 << 62)  # never reaches WRITE_BEHIND
+        self.pending = 0  # bytes written since
 
     def written(self, size: int) -> bool:
         """Count `size` more bytes; whether it is time to `start` their writeback."""
         self.pending += size
-        return self.pending >= WRITE_BEHIND
+        return self.asking and self.pending >= WRITE_BEHIND
 
     def start(self) -> None:
         """Start the writeback of the bytes counted (the caller flushed its buffer)."""
         try:
             os.posix_fadvise(self.fd, self.start_at, self.pending, os.POSIX_FADV_DONTNEED)
         except OSError:
-            self.pending = -(1 << 62)  # a hint refused once: not asked again
+            self.asking = False  # a hint refused once (a pipe): not asked again
             return
         self.start_at += self.pending
         self.pending = 0

@@ -39,9 +39,9 @@ def load_inventory(
     all when the files cannot be found (it must give the same outcome each time), and
     what it raises is raised.
     """
-    raised: list[BaseException] = []
+    raised: list[BaseException] = []  # by `meanwhile`
 
-    def theirs() -> object:
+    def noted() -> object:
         try:
             return None if meanwhile is None else meanwhile()
         except BaseException as exc:
@@ -50,14 +50,14 @@ def load_inventory(
 
     if fastload.enabled():
         try:
-            return _load(root, fast=True, jobs=jobs, meanwhile=theirs)
+            return _load(root, fast=True, jobs=jobs, meanwhile=noted)
         except InputError:
             if raised:
                 raise  # the caller's own error (a broken catalogue), not the inventory's
             # The fast path gives yaml12's values and positions, so the problems
             # would be the same; still, an invalid inventory is the rare, interactive
             # case, and there the reference path alone decides what the user reads.
-    return _load(root, fast=False, jobs=jobs, meanwhile=theirs)
+    return _load(root, fast=False, jobs=jobs, meanwhile=noted)
 
 
 def _load(
