@@ -208,3 +208,32 @@ def test_the_cache_lives_where_it_is_told(tmp_path: Path) -> None:
     assert proc.returncode == 1
     assert len(entries(elsewhere / "zenpolicy")) == 1
     assert (elsewhere / "zenpolicy").stat().st_mode & 0o777 == 0o700
+
+
+def test_a_hit_imports_none_of_the_rule_language() -> None:
+    """What the cache answers needs no rule parsed, compiled or evaluated: the process
+    of a hit does not import the rule language or the engines (20 ms of its 0.15 s on
+    the example estate), `--param` included."""
+    args = ["check", "inventory", "--param", "password_rotation=31d"]
+    run = zenpolicy(*args)
+    code = _NO_RUN.replace(
+        "main()\n",
+        "try:\n"
+        "    main()\n"
+        "finally:\n"
+        "    loaded = sorted(m for m in sys.modules if m.startswith(('zenpolicy.rules.', 'zenpolicy.engines')))\n"
+        "    sys.stderr.write(f'imported {loaded}')\n",
+    )
+    hit = subprocess.run(
+        [sys.executable, "-c", code, *args],
+        cwd=ROOT,
+        env=clean_env(),
+        capture_output=True,
+        text=True,
+        encoding="utf-8",
+        check=False,
+        timeout=600,
+    )
+    assert (hit.returncode, hit.stdout) == (run.returncode, run.stdout) == (1, run.stdout)
+    # The date of the run, for the key (`--as-of`, the configuration, or today).
+    assert hit.stderr.endswith("imported ['zenpolicy.rules.timeutil']"), hit.stderr[-300:]

@@ -22,7 +22,6 @@ from zenpolicy.cli_report import deliver, exit_code
 from zenpolicy.errors import UsageError
 from zenpolicy.formats import FORMATS, RenderOptions
 from zenpolicy.model import Severity
-from zenpolicy.rules.params import parse_cli_params
 
 EXIT_CODES_HELP = """\b
 Exit codes:
@@ -62,6 +61,19 @@ jobs_option = click.option(
 def split_patterns(values: tuple[str, ...]) -> tuple[str, ...]:
     """`--select A --select B,C*` -> (A, B, C*)."""
     return tuple(p.strip() for v in values for p in v.split(",") if p.strip())
+
+
+def parse_params(items: tuple[str, ...]) -> dict[str, str]:
+    """`--param name=value` (repeatable) -> {name: value}; typed later, against the
+    catalogue's declarations (`rules.params`, not imported here: a run the result
+    cache answers needs none of the rule language)."""
+    out: dict[str, str] = {}
+    for item in items:
+        name, sep, value = item.partition("=")
+        if not sep or not name.strip():
+            raise UsageError(f"--param expects name=value, not {item!r}")
+        out[name.strip()] = value.strip()
+    return out
 
 
 def use_color(stream: Any) -> bool:
@@ -219,7 +231,7 @@ def check(ctx: click.Context, /, path: Path, **kw: Any) -> None:
         policies=tuple(kw["policies"]),
         select=split_patterns(kw["select"]),
         skip=split_patterns(kw["skip"]),
-        params=parse_cli_params(kw["params"]),
+        params=parse_params(kw["params"]),
         engine=kw["engine"],
         opa=opa_options(ctx, kw["engine"], kw),
         rego_modules=tuple(kw["rego"]),

@@ -126,13 +126,3 @@ def resolve_params(
         display[name] = raw
         origin[name] = where
     return ResolvedParams(values=values, display=display, origin=origin)
-
-
-def parse_cli_params(items: tuple[str, ...]) -> dict[str, str]:
-    out: dict[str, str] = {}
-    for item in items:
-        name, sep, value = item.partition("=")
-        if not sep or not name.strip():
-            raise UsageError(f"--param expects name=value, not {item!r}")
-        out[name.strip()] = value.strip()
-    return out
