@@ -14,6 +14,8 @@ from typing import Any
 
 import pytest
 from click.testing import CliRunner
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from zenpolicy import cache, cli_check, output
 from zenpolicy import cli as cli_module
@@ -130,6 +132,36 @@ def test_write_behind_hands_every_written_byte_to_the_kernel_once(tmp_path: Path
     dontneed = os.POSIX_FADV_DONTNEED
     # After 11 bytes, 36, then 48 (3 + 9 more); the last 0 bytes pending: no call.
     assert asked == [(0, 11, dontneed), (11, 25, dontneed), (36, 12, dontneed)]
+
+
+@pytest.mark.skipif(not output._FADVISE, reason="write-behind is asked of Linux only")
+@settings(max_examples=60, deadline=None)
+@given(
+    chunks=st.lists(st.binary(max_size=40), max_size=25),
+    every=st.integers(min_value=1, max_value=64),
+)
+def test_write_behind_ranges_follow_each_other_whatever_the_chunks(chunks: list[bytes], every: int) -> None:
+    """Any chunks, any threshold: the file is their concatenation, and the ranges handed
+    to the kernel start at 0, follow each other, each at least the threshold long,
+    and leave less than the threshold to the final fsync."""
+    asked: list[tuple[int, int]] = []
+    real = os.posix_fadvise
+
+    def spy(fd: int, offset: int, length: int, advice: int) -> None:
+        asked.append((offset, length))
+        real(fd, offset, length, advice)
+
+    with tempfile.TemporaryDirectory() as tmp, pytest.MonkeyPatch.context() as patch:
+        patch.setattr(output, "WRITE_BEHIND", every)
+        patch.setattr(os, "posix_fadvise", spy)
+        target = Path(tmp) / "r.json"
+        write_atomic_chunks(target, iter(chunks))
+        assert target.read_bytes() == b"".join(chunks)
+    starts = [0] + [offset + length for offset, length in asked]
+    assert [offset for offset, _ in asked] == starts[:-1]
+    assert all(length >= every for _, length in asked)
+    assert starts[-1] <= sum(map(len, chunks))
+    assert 0 <= sum(map(len, chunks)) - starts[-1] < every  # what is left, for the fsync
 
 
 @pytest.mark.skipif(not output._FADVISE, reason="write-behind is asked of Linux only")
