@@ -28,11 +28,11 @@ _NO_RUN = (
 )
 
 
-def from_cache(*args: str | Path) -> subprocess.CompletedProcess[str]:
-    """`zenpolicy ARGS` in a process that cannot evaluate: it answers from the cache or
-    exits 99."""
+def from_cache(*args: str | Path, code: str = _NO_RUN) -> subprocess.CompletedProcess[str]:
+    """`zenpolicy ARGS` in a process that cannot evaluate (`code`, `_NO_RUN` or a
+    variant of it): it answers from the cache or exits 99."""
     return subprocess.run(
-        [sys.executable, "-c", _NO_RUN, *map(str, args)],
+        [sys.executable, "-c", code, *map(str, args)],
         cwd=ROOT,
         env=clean_env(),
         capture_output=True,
@@ -224,16 +224,7 @@ def test_a_hit_imports_none_of_the_rule_language() -> None:
         "    loaded = sorted(m for m in sys.modules if m.startswith(('zenpolicy.rules.', 'zenpolicy.engines')))\n"
         "    sys.stderr.write(f'imported {loaded}')\n",
     )
-    hit = subprocess.run(
-        [sys.executable, "-c", code, *args],
-        cwd=ROOT,
-        env=clean_env(),
-        capture_output=True,
-        text=True,
-        encoding="utf-8",
-        check=False,
-        timeout=600,
-    )
+    hit = from_cache(*args, code=code)
     assert (hit.returncode, hit.stdout) == (run.returncode, run.stdout) == (1, run.stdout)
     # The date of the run, for the key (`--as-of`, the configuration, or today).
     assert hit.stderr.endswith("imported ['zenpolicy.rules.timeutil']"), hit.stderr[-300:]
