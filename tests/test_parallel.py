@@ -214,18 +214,23 @@ def test_parsing_in_processes_gives_the_same_documents(estate: Path) -> None:
 
 @pytest.mark.usefixtures("always_parallel")
 def test_files_taken_by_a_process_that_dies_are_loaded_by_the_parent(
-    estate: Path, monkeypatch: pytest.MonkeyPatch
+    estate: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     serial, _ = inventory_loader.load_documents(estate, fast=True, jobs=1)
     parent = os.getpid()
     real = inventory_loader._load_one
     in_parent: list[str] = []
+    taken = tmp_path / "taken"
 
     def dies_on_its_first_file(path: Path, shown: str, fast: bool) -> Any:
         if os.getpid() != parent:
+            taken.touch()
             os.kill(os.getpid(), signal.SIGKILL)  # having taken a file from the queue
+        for _ in range(2000):  # the parent starts once the child has taken its file
+            if taken.exists():
+                break
+            time.sleep(0.005)
         in_parent.append(shown)
-        time.sleep(0.05)  # the child takes a file meanwhile
         return real(path, shown, fast)
 
     monkeypatch.setattr(inventory_loader, "_load_one", dies_on_its_first_file)
