@@ -31,6 +31,7 @@ from run import machine  # bench/run.py, beside this file
 
 from zenpolicy import check, sharded
 from zenpolicy.api import CheckOptions
+from zenpolicy.cli_check import split_patterns
 from zenpolicy.engines.compile import Env
 from zenpolicy.model import Status
 
@@ -110,7 +111,7 @@ def main(argv: list[str] | None = None) -> int:
     opts = parser.parse_args(argv)
     if not opts.root.is_dir():
         parser.error(f"no inventory directory at {opts.root}")
-    select = tuple(p.strip() for v in opts.select for p in v.split(",") if p.strip())
+    select = split_patterns(tuple(opts.select))
     resources, rows = profile(opts.root.resolve(), opts.runs, select)
     print(show(opts.root, resources, rows, opts.runs, opts.top))
     return 0

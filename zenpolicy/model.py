@@ -256,12 +256,15 @@ class Tally:
 
 
 _STATUS_ORDER = {Status.ERROR: 0, Status.FAIL: 1, Status.PASS: 2, Status.NOT_APPLICABLE: 3}
-PASS_RANK = _STATUS_ORDER[Status.PASS]
-"""The first of a pass block's key (see `BlockKey`)."""
 
 
 BlockKey = tuple[int, int, str]
 """A block's place in the report: its status's rank, minus its severity, its rule."""
+
+
+def block_key(status: Status, severity: Severity, rule_id: str) -> BlockKey:
+    """The key of the block of `rule_id`'s findings of `status` (see `blocks`)."""
+    return (_STATUS_ORDER[status], -severity, rule_id)
 
 
 def sort_findings(findings: Iterable[Finding]) -> tuple[Finding, ...]:
@@ -293,7 +296,7 @@ def blocks(findings: Iterable[Finding]) -> list[tuple[BlockKey, list[Finding]]]:
                 (status, list(compress(run, map(is_, statuses, repeat(status))))) for status in set(statuses)
             ]
         for status, part in parts:
-            key = (_STATUS_ORDER[status], -severity, rule_id)
+            key = block_key(status, severity, rule_id)
             if key in found:
                 found[key] += part  # the rule's findings came in several runs
             else:

@@ -41,7 +41,7 @@ from zenpolicy.engines.compile import Env
 from zenpolicy.formats import RenderOptions
 from zenpolicy.formats import json as json_format
 from zenpolicy.inventory.model import Inventory
-from zenpolicy.model import PASS_RANK, BlockKey, Check, Finding, Report, Tally, ascending, blocks
+from zenpolicy.model import BlockKey, Check, Finding, Report, Status, Tally, ascending, block_key, blocks
 
 if TYPE_CHECKING:
     from zenpolicy.check import Prepared
@@ -98,7 +98,7 @@ def _rule_parts(
             rows = sorted(zip(addresses, locations, evidence, strict=True), key=itemgetter(0))
             addresses, locations, evidence = (list(column) for column in zip(*rows, strict=True))
         render = partial(json_format.render_passes, rule.info(), addresses, locations, evidence)
-        parts.append(((PASS_RANK, -rule.severity, rule.id), render))
+        parts.append((block_key(Status.PASS, rule.severity, rule.id), render))
     return findings, addresses, parts
 
 
