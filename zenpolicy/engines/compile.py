@@ -263,6 +263,21 @@ def _measured(node: ast.Age | ast.CronMaxGap, env: Env) -> tuple[Leaf, Pred]:
     read, op = reader(node.path, env), node.op
     is_constant, b = constant(node.value, env)
     test, rhs = const_test(op, b), value_reader(node.value, env)
+    seconds_of = measurer(node, env)
+
+    def time_leaf(subj: Any, addr: str | None, outer: Any) -> tuple[bool, Any, Any]:
+        a = seconds_of(read(subj, outer))
+        if is_constant:
+            return test(a), a, b
+        other = rhs(subj, outer)
+        return compare(op, a, other), a, other
+
+    return time_leaf, lambda subj, addr, outer: time_leaf(subj, addr, outer)[0]
+
+
+def measurer(node: ast.Age | ast.CronMaxGap, env: Env) -> Callable[[Any], int | None]:
+    """The seconds `node` measures in a value (an age, a time until, a cron gap; None
+    for a value that has none), each distinct text measured once per run."""
     as_of = env.as_of
     if isinstance(node, ast.CronMaxGap):
         measure: Callable[[str], int | None] = cron_max_gap
@@ -273,22 +288,17 @@ def _measured(node: ast.Age | ast.CronMaxGap, env: Env) -> tuple[Leaf, Pred]:
     kind = "gap" if isinstance(node, ast.CronMaxGap) else "until" if node.until else "age"
     seconds: dict[str, int | None] = env.memo.setdefault(("seconds", kind), {})
 
-    def time_leaf(subj: Any, addr: str | None, outer: Any) -> tuple[bool, Any, Any]:
-        value = read(subj, outer)
+    def seconds_of(value: Any) -> int | None:
         if type(value) is str:
-            a = seconds.get(value, _UNKNOWN)
+            a: int | None = seconds.get(value, _UNKNOWN)
             if a is _UNKNOWN:
                 a = seconds[value] = measure(value)
-        elif isinstance(value, str):
-            a = measure(value)
-        else:
-            a = None  # what age_seconds, until_seconds and cron gaps give for a non-text
-        if is_constant:
-            return test(a), a, b
-        other = rhs(subj, outer)
-        return compare(op, a, other), a, other
+            return a
+        if isinstance(value, str):
+            return measure(value)
+        return None  # what age_seconds, until_seconds and cron gaps give for a non-text
 
-    return time_leaf, lambda subj, addr, outer: time_leaf(subj, addr, outer)[0]
+    return seconds_of
 
 
 _UNKNOWN: Any = object()
@@ -352,17 +362,14 @@ def _follow(node: ast.Follow, env: Env) -> tuple[Leaf, Pred]:
         # The verdict depends on the target alone (not on `$root`, nor on this
         # subject as `$outer`): once per target. Many subjects share one (a role, a
         # person, an administrator's account).
-        verdicts: dict[str, bool] = {}
+        known, verdict = verdicts(node, env)
 
         def once_per_target(subj: Any, addr: str | None, outer: Any) -> bool:
             target_addr = read(subj, outer)
             if type(target_addr) is not str:
                 return follow_pred(subj, addr, outer)
-            ok = verdicts.get(target_addr)
-            if ok is None:
-                target = resolve(target_addr)
-                ok = verdicts[target_addr] = target is not None and inner(target.attrs, target.address, subj)
-            return ok
+            ok = known.get(target_addr)
+            return verdict(target_addr, subj) if ok is None else ok
 
         pred = once_per_target
     else:
@@ -373,6 +380,23 @@ def _follow(node: ast.Follow, env: Env) -> tuple[Leaf, Pred]:
         return ok, int(ok), 1
 
     return follow_leaf, pred
+
+
+def verdicts(node: ast.Follow, env: Env) -> tuple[dict[str, bool], Callable[[str, Any], bool]]:
+    """For a `follow` whose `satisfy` reads its target alone: the verdicts known, by
+    target address, and the function that gives (and keeps) one. The verdicts are kept
+    for the run, so every rule (and `where`) following the same way shares them; keyed
+    by the node's repr, which tells `Literal(1)` from `Literal(True)`."""
+    known: dict[str, bool] = env.memo.setdefault(("verdicts", repr(node)), {})
+    inner = compile_pred(node.satisfy, env)
+    resolve = env.inventory.by_address.get
+
+    def verdict(target_addr: str, subj: Any) -> bool:
+        target = resolve(target_addr)
+        ok = known[target_addr] = target is not None and inner(target.attrs, target.address, subj)
+        return ok
+
+    return known, verdict
 
 
 def _exists(node: ast.Exists, env: Env) -> tuple[Leaf, Pred]:

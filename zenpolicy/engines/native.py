@@ -18,6 +18,7 @@ from typing import IO, Any
 from zenpolicy import parallel
 from zenpolicy.engines.compile import Env, Leaf, Pred, compile_leaf, compile_pred
 from zenpolicy.engines.select import Select, selector
+from zenpolicy.engines.sweep import Sweep, sweeper
 from zenpolicy.gcpause import paused_gc
 from zenpolicy.inventory.model import Inventory, Resource
 from zenpolicy.model import Check, Finding, Location, Severity, Status, Tally
@@ -53,6 +54,10 @@ class CompiledRule:
     """The failure message, from the address, the attributes and the evidence."""
     judge: Judge
     """The finding on one subject (see `judge`)."""
+    sweep: Callable[[Sequence[Resource]], tuple[list[str], list[Resource]]] | None = None
+    """When passes are not built and the rule's leaves are simple: its subjects ->
+    (the passes' addresses, every other subject), the passes' evidence added where
+    the judge adds it (see engines/sweep.py)."""
 
 
 Judge = Callable[["Resource | None", str, Mapping[str, Any], Location], "Finding | None"]
@@ -129,6 +134,10 @@ def compile_rule(
         for text in (ast.describe(leaf),)
     )
     combine, message = combiner(rule.require), renderer(rule.message, shown)
+    sweep = None
+    if not passes and rule.resource != INVENTORY:
+        swept = sweeper(rule.require, [leaf.check for leaf in leaves], env, evidence=evidence is not None)
+        sweep = None if swept is None else _sweep(swept, evidence)
     return CompiledRule(
         rule=rule,
         where=None if rule.where is None else compile_pred(rule.where, env),
@@ -137,7 +146,23 @@ def compile_rule(
         combine=combine,
         message=message,
         judge=judge(rule, leaves, combine, message, passes=passes, evidence=evidence),
+        sweep=sweep,
     )
+
+
+def _sweep(
+    swept: Sweep, evidence: list[tuple[Check, ...]] | None
+) -> Callable[[Sequence[Resource]], tuple[list[str], list[Resource]]]:
+    """`swept`, its passes' evidence added to `evidence` once it has returned (if it
+    raises, nothing is added)."""
+
+    def sweep(resources: Sequence[Resource]) -> tuple[list[str], list[Resource]]:
+        passed, shown, rest = swept(resources)
+        if evidence is not None:
+            evidence.extend(shown)
+        return passed, rest
+
+    return sweep
 
 
 def failure_location(
@@ -441,6 +466,12 @@ def _evaluate_rule(cr: CompiledRule, env: Env, out: list[Finding], passed: list[
         # each resource it fails on gets an error finding.
         with contextlib.suppress(Exception):
             candidates, where = cr.select(candidates), None
+    if cr.sweep is not None and where is None:
+        # The passes at once; the other subjects are judged below. If the loop raises,
+        # every subject is (each error is then the judge's finding).
+        with contextlib.suppress(Exception):
+            swept, candidates = cr.sweep(candidates)
+            passed += swept
     for res in candidates:
         attrs, address = res.attrs, res.address
         env.root = attrs

@@ -24,7 +24,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from zenpolicy.engines.compile import Env, compile_pred, const_test, constant, scopes
+from zenpolicy.engines.compile import Env, compile_pred, const_test, constant, measurer, scopes, verdicts
 from zenpolicy.inventory.model import Resource
 from zenpolicy.rules import ast
 
@@ -59,7 +59,8 @@ def selector(where: ast.Condition, kind: str, env: Env) -> Select | None:
     return selected
 
 
-def _name(namespace: dict[str, Any], prefix: str, value: Any) -> str:
+def named(namespace: dict[str, Any], prefix: str, value: Any) -> str:
+    """A new name for `value` in the generated code's namespace (`prefix` and a number)."""
     name = f"{prefix}{len(namespace)}"
     namespace[name] = value
     return name
@@ -72,18 +73,43 @@ def _expr(cond: ast.Condition, env: Env, namespace: dict[str, Any]) -> str:
         return "(" + joiner.join(_expr(item, env, namespace) for item in cond.items) + ")"
     if isinstance(cond, ast.Not):
         return f"(not {_expr(cond.item, env, namespace)})"
+    inline = inline_test(cond, env, namespace, "v")
+    if inline is not None:
+        return inline
+    return f"{named(namespace, 'p', compile_pred(cond, env))}(a, r.address, None)"
+
+
+def inline_test(cond: ast.Condition, env: Env, namespace: dict[str, Any], var: str) -> str | None:
+    """A leaf reading one attribute of the subject (`a`, a dict) as an inline Python
+    expression that also assigns the attribute's value to `var`, exactly as true as the
+    leaf's predicate; None for any other leaf. The forms: presence, a comparison with a
+    constant (`const_test`'s own specialisations for a text or a boolean written out),
+    and a `follow` whose verdict depends on its target alone (compile.py's `verdicts`,
+    shared with the rule's other uses)."""
     path = getattr(cond, "path", None)
-    if isinstance(path, ast.Path) and path.scope == "self" and len(path.parts) == 1:
-        if isinstance(cond, ast.Exists):
-            read = f"a.get({_name(namespace, 'k', path.parts[0])})"
-            return f"({read} is {'not ' if cond.expected else ''}None)"
-        if isinstance(cond, ast.Compare):
-            is_constant, b = constant(cond.value, env)
-            if is_constant:
-                read = f"a.get({_name(namespace, 'k', path.parts[0])})"
-                if cond.op == "eq" and type(b) is str:
-                    return f"(type(v := {read}) is str and v == {_name(namespace, 'c', b)})"
-                if cond.op == "eq" and type(b) is bool:
-                    return f"({read} is {_name(namespace, 'c', b)})"
-                return f"{_name(namespace, 't', const_test(cond.op, b))}({read})"
-    return f"{_name(namespace, 'p', compile_pred(cond, env))}(a, r.address, None)"
+    if not (isinstance(path, ast.Path) and path.scope == "self" and len(path.parts) == 1):
+        return None
+    read = f"({var} := a.get({named(namespace, 'k', path.parts[0])}))"
+    if isinstance(cond, ast.Exists):
+        return f"({read} is {'not ' if cond.expected else ''}None)"
+    if isinstance(cond, ast.Compare):
+        is_constant, b = constant(cond.value, env)
+        if not is_constant:
+            return None
+        if cond.op == "eq" and type(b) is str:
+            return f"(type{read} is str and {var} == {named(namespace, 'c', b)})"
+        if cond.op == "eq" and type(b) is bool:
+            return f"({read} is {named(namespace, 'c', b)})"
+        return f"{named(namespace, 't', const_test(cond.op, b))}{read}"
+    if isinstance(cond, ast.Follow) and not scopes(cond.satisfy):
+        known, verdict = verdicts(cond, env)
+        d, f = named(namespace, "d", known), named(namespace, "f", verdict)
+        # A target that is no text has no verdict: `follow` is false there.
+        return f"(type{read} is str and ({d}[{var}] if {var} in {d} else {f}({var}, a)))"
+    if isinstance(cond, ast.Age | ast.CronMaxGap):
+        is_constant, b = constant(cond.value, env)
+        if not is_constant:
+            return None
+        measure = named(namespace, "m", measurer(cond, env))
+        return f"{named(namespace, 't', const_test(cond.op, b))}({var}s := {measure}{read})"
+    return None
