@@ -94,13 +94,16 @@ def test_a_rule_is_swept_only_when_its_passes_are_not_built() -> None:
     env = Env(inventory=inv, as_of=AS_OF, params={})
     assert native.compile_rule(rule, env, {}, passes=False).sweep is not None
     assert native.compile_rule(rule, env, {}, passes=True).sweep is None
-    # `any`, `not`, and a comparison of two attributes have no inline form.
+    # Only a leaf or `all` of leaves: not `any`, `not`, nor `all` holding either.
     for require in (
         {"any": [{"path": "roles", "contains": "hosting"}]},
         {"not": {"path": "roles", "contains": "hosting"}},
-        {"path": "name", "eq": {"path": "fqdn"}},
+        {"all": [{"path": "name", "exists": True}, {"any": [{"path": "roles", "contains": "hosting"}]}]},
     ):
         assert native.compile_rule(make_rule("server", require), env, {}, passes=False).sweep is None
+    # A leaf without an inline form is called as the judge calls it.
+    compared = make_rule("server", {"path": "name", "eq": {"path": "fqdn"}})
+    assert native.compile_rule(compared, env, {}, passes=False).sweep is not None
 
 
 def test_a_loop_that_raises_leaves_every_subject_to_the_judge() -> None:
@@ -160,13 +163,50 @@ _leaf = st.one_of(
         st.booleans(),
     ),
 )
+_called = st.one_of(
+    # Leaves the loop calls: two attributes compared, a nested path, a `follow` whose
+    # condition reads the subject (`$root`), a duration.
+    st.builds(
+        lambda key, op, other: ast.Compare(
+            path=ast.Path(parts=(key,)), op=op, value=ast.PathValue(path=ast.Path(parts=(other,)))
+        ),
+        st.sampled_from(_KEYS),
+        _ops,
+        st.sampled_from(_KEYS),
+    ),
+    st.builds(
+        lambda op, value: ast.Compare(path=ast.Path(parts=("k", "m")), op=op, value=ast.Literal(value=value)),
+        _ops,
+        _values,
+    ),
+    st.builds(
+        lambda key, op: ast.Follow(
+            path=ast.Path(parts=("ref",)),
+            satisfy=ast.Compare(
+                path=ast.Path(parts=(key,)),
+                op=op,
+                value=ast.PathValue(path=ast.Path(parts=(key,), scope="root")),
+            ),
+        ),
+        st.sampled_from(_KEYS),
+        _ops,
+    ),
+    st.builds(
+        lambda op, seconds: ast.Duration(
+            start=ast.Path(parts=("k",)), end=ast.Path(parts=("m",)), op=op, value=ast.Literal(value=seconds)
+        ),
+        st.sampled_from(["lt", "le", "gt", "ge"]),
+        st.sampled_from([0, 3600, -5]),
+    ),
+)
+_leaf = st.one_of(_leaf, _called)
 _requires = st.one_of(
     _leaf, st.lists(_leaf, min_size=1, max_size=3).map(lambda items: ast.All(items=tuple(items)))
 )
 _attrs = st.fixed_dictionaries(
     {},
     optional={
-        "k": _values,
+        "k": st.one_of(_values, st.fixed_dictionaries({}, optional={"m": _values})),
         "m": _values,
         "ref": st.sampled_from(["thing.t0", "thing.t1", "thing.none", 3, None]),
     },

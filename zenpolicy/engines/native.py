@@ -136,7 +136,9 @@ def compile_rule(
     combine, message = combiner(rule.require), renderer(rule.message, shown)
     sweep = None
     if not passes and rule.resource != INVENTORY:
-        swept = sweeper(rule.require, [leaf.check for leaf in leaves], env, evidence=evidence is not None)
+        swept = sweeper(
+            rule.require, [(leaf.fn, leaf.check) for leaf in leaves], env, evidence=evidence is not None
+        )
         sweep = None if swept is None else _sweep(swept, evidence)
     return CompiledRule(
         rule=rule,

@@ -1,21 +1,23 @@
 """A rule's passes found over all its subjects in one generated loop.
 
-Most rules require one simple leaf of the subject, or all of a few (`mfa_enabled ==
-true`; `status == active` and `person` exists; the person followed is active). Judged
-one subject at a time (native.py's `judge`), a pass costs about 1.5 us, most of it the
+Most rules require one leaf of the subject, or all of a few (`mfa_enabled == true`;
+`status == active` and `person` exists; the person followed is active). Judged one
+subject at a time (native.py's `judge`), a pass costs about 1.5 us, most of it the
 calls between the engine, the judge, the leaf, its reader and its test: 0.3 s of the
-300k subjects at 100k resources. Here such a rule's leaves are written inline into one
-loop over its subjects (the forms of `select.inline_test`, shared with `where`), which
-appends each passing subject's address and evidence, and hands every other subject
-back: the engine judges those one by one, as before, so a failure's message, location
-and evidence, and any error, come from the judge alone. A pass's evidence is what the
-judge would give it: each leaf's `Check` made by the same `checker`, one tuple shared
-by all passes when no leaf's actual value can differ from one pass to another.
+300k subjects at 100k resources. Here a rule whose `require` is a leaf, or `all` of
+leaves, becomes one loop over its subjects that appends each passing subject's
+address and evidence, and hands every other subject back: the engine judges those one
+by one, as before, so a failure's message, location and evidence, and any error, come
+from the judge alone. The simple leaves are written inline (the forms of
+`select.inline_test`, shared with `where`); any other leaf is called as the judge
+calls it. A pass's evidence is what the judge would give it: each leaf's `Check` made
+by the same `checker` from the same values, one tuple shared by all passes when no
+leaf's actual value can differ from one pass to another.
 
-Only the passes are decided here, and only where the inline test is exactly the
-leaf's verdict (tests/test_sweep.py holds every built-in rule and generated leaves to
-the judge): a subject the loop does not pass is judged in full. If anything raises,
-the loop's results are dropped and the engine judges every subject itself.
+Only passes are decided here, and only where the test is exactly the leaf's verdict
+(tests/test_sweep.py holds every built-in rule and generated leaves to the judge): a
+subject the loop does not pass is judged in full. If anything raises, the loop's
+results are dropped and the engine judges every subject itself.
 
 The generated source is ours alone, as in select.py: names, constants, tests and
 functions are values of its namespace, named by position.
@@ -26,7 +28,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from zenpolicy.engines.compile import Env, constant
+from zenpolicy.engines.compile import Env, Leaf, constant
 from zenpolicy.engines.select import inline_test, named
 from zenpolicy.inventory.model import Resource
 from zenpolicy.model import Check
@@ -38,29 +40,35 @@ Sweep = Callable[[Sequence[Resource]], tuple[list[str], list[tuple[Check, ...]],
 Checker = Callable[[bool, Any, Any], tuple[Check]]
 
 
-def sweeper(require: ast.Condition, checkers: Sequence[Checker], env: Env, *, evidence: bool) -> Sweep | None:
+def sweeper(
+    require: ast.Condition, leaves: Sequence[tuple[Leaf, Checker]], env: Env, *, evidence: bool
+) -> Sweep | None:
     """The loop for a rule requiring `require` (a leaf, or `all` of leaves), whose
-    top-level leaves make their evidence with `checkers`; None unless every leaf has an
-    inline form. Without `evidence`, the second list stays empty."""
-    leaves = require.items if isinstance(require, ast.All) else (require,)
-    if len(leaves) != len(checkers) or not leaves:
+    top-level leaves are `leaves` (each compiled leaf with the `checker` making its
+    evidence); None for any other `require`. Without `evidence`, the second list
+    stays empty."""
+    items = require.items if isinstance(require, ast.All) else (require,)
+    if len(items) != len(leaves) or not all(isinstance(item, ast.LEAVES) for item in items):
         return None
-    namespace: dict[str, Any] = {}
+    namespace: dict[str, Any] = {"env": env}
     tests: list[str] = []
     shown: list[str] = []
     shared: list[tuple[Check, ...]] = []  # the evidence while every leaf's is constant
-    for i, (leaf, check) in enumerate(zip(leaves, checkers, strict=True)):
-        test = inline_test(leaf, env, namespace, f"v{i}")
-        made = _evidence(leaf, env, check, namespace, f"v{i}")
+    for i, (item, (leaf, check)) in enumerate(zip(items, leaves, strict=True)):
+        test = inline_test(item, env, namespace, f"v{i}")
+        made = None if test is None else _evidence(item, env, check, namespace, f"v{i}")
         if test is None or made is None:
-            return None
+            # Any other leaf is called, as the judge calls it, and its evidence made
+            # from what it returns.
+            test = f"(x{i} := {named(namespace, 'l', leaf)}(a, r.address, None))[0]"
+            made = f"{named(namespace, 'h', check)}(*x{i})"
         tests.append(test)
         if isinstance(made, tuple):
             shared.append(made)
             shown.append(named(namespace, "e", made))
         else:
             shown.append(made)
-    if len(shared) == len(leaves):
+    if len(shared) == len(items):
         # Every pass has the same evidence: one tuple (a report renders it once).
         whole: tuple[Check, ...] = sum(shared, ())
         shown = [named(namespace, "e", whole)]
@@ -69,7 +77,8 @@ def sweeper(require: ast.Condition, checkers: Sequence[Checker], env: Env, *, ev
         "def sweep(resources):\n"
         "    passed, shown, rest = [], [], []\n"
         "    for r in resources:\n"
-        "        a = r.attrs\n"
+        # `$root` is the subject, as when the engine judges it.
+        "        env.root = a = r.attrs\n"
         f"        if {' and '.join(tests)}:\n"
         f"            passed.append(r.address){keep}\n"
         "        else:\n"
