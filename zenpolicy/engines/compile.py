@@ -177,6 +177,9 @@ def const_test(op: str, b: Any) -> Callable[[Any], bool]:
             if op == "eq":
                 return lambda a: a is b
             return lambda a: a is not None and a is not b
+        if tb is int and op == "eq":
+            # A count compared with a number (`count: {eq: 1}`): an int is the case.
+            return lambda a: a == b if type(a) is int else json_eq(a, b)
     elif op in _ORDER:
         order = _ORDER[op]
         if _is_number(b):
