@@ -52,7 +52,7 @@ def profile(root: Path, runs: int, select: tuple[str, ...] = ()) -> tuple[int, l
             env = Env(inventory=inventory, as_of=prepared.as_of, params=params.values)
             for rule in prepared.catalogue.rules:
                 start = time.perf_counter()
-                findings, passed, parts = sharded._rule_parts(rule, env, params.display, inventory)
+                findings, passed, parts = sharded._rule_parts(rule, env, params.display)
                 middle = time.perf_counter()
                 for _, part in parts:
                     for _ in part():

@@ -550,9 +550,9 @@ def test_one_process_json_report_is_the_report_of_all_findings(
 def test_passes_given_out_of_address_order_are_rendered_in_it(
     estate: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    # A process renders a rule's passes from their addresses and evidence, in the
-    # order the engine visits subjects (a kind's, sorted by address); in any other
-    # order they are sorted first, as `model.blocks` sorts the other findings.
+    # A process renders a rule's passes from their addresses, evidence and locations,
+    # in the order the engine visits subjects (a kind's, sorted by address); in any
+    # other order they are sorted first, as `model.blocks` sorts the other findings.
     _, expected = _rendered(estate, 1)
     real = native.evaluate_rules
     reversed_rules: list[str] = []
@@ -560,10 +560,11 @@ def test_passes_given_out_of_address_order_are_rendered_in_it(
     def passes_backwards(rules: Any, *args: Any, **kwargs: Any) -> Any:
         rules = list(rules)
         found = real(rules, *args, **kwargs)
-        passed, evidence = kwargs.get("passed"), kwargs.get("evidence")
-        if passed is not None and evidence is not None and len(passed) > 1:
+        passed, evidence, located = kwargs.get("passed"), kwargs.get("evidence"), kwargs.get("located")
+        if passed is not None and evidence is not None and located is not None and len(passed) > 1:
             passed.reverse()
             evidence.reverse()
+            located.reverse()
             reversed_rules.extend(rule.id for rule in rules)
         return found
 

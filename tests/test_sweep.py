@@ -51,9 +51,10 @@ def _shown(evidence: list[tuple[Check, ...]]) -> list[Any]:
 
 def _judged(
     rule: Rule, inventory: Inventory, params: dict[str, Any], *, sweep: bool
-) -> tuple[list[Finding], list[str], list[Any], bool]:
+) -> tuple[list[Finding], list[tuple[str, Location]], list[Any], bool]:
     """The rule evaluated as a JSON report evaluates it (passes not built): its
-    findings, its passes' addresses and evidence, and whether it was swept."""
+    findings, its passes' addresses with their locations, their evidence, and whether
+    it was swept."""
     env = Env(inventory=inventory, as_of=AS_OF, params=params)
     evidence: list[tuple[Check, ...]] = []
     compiled = native.compile_rule(rule, env, params, passes=False, evidence=evidence)
@@ -62,8 +63,9 @@ def _judged(
         compiled = dataclasses.replace(compiled, sweep=None)
     findings: list[Finding] = []
     passed: list[str] = []
-    native._evaluate_rule(compiled, env, findings, passed)
-    return findings, passed, _shown(evidence), swept
+    located: list[Location] = []
+    native._evaluate_rule(compiled, env, findings, passed, located)
+    return findings, list(zip(passed, located, strict=True)), _shown(evidence), swept
 
 
 def _same_either_way(rule: Rule, inventory: Inventory, params: dict[str, Any]) -> bool:

@@ -40,8 +40,18 @@ from zenpolicy.engines import native
 from zenpolicy.engines.compile import Env
 from zenpolicy.formats import RenderOptions
 from zenpolicy.formats import json as json_format
-from zenpolicy.inventory.model import Inventory
-from zenpolicy.model import BlockKey, Check, Finding, Report, Status, Tally, ascending, block_key, blocks
+from zenpolicy.model import (
+    BlockKey,
+    Check,
+    Finding,
+    Location,
+    Report,
+    Status,
+    Tally,
+    ascending,
+    block_key,
+    blocks,
+)
 
 if TYPE_CHECKING:
     from zenpolicy.check import Prepared
@@ -79,20 +89,19 @@ Part = tuple[BlockKey, Callable[[], Iterator[bytes]]]
 
 
 def _rule_parts(
-    rule: Rule, env: Env, shown: Mapping[str, Any], inventory: Inventory
+    rule: Rule, env: Env, shown: Mapping[str, Any]
 ) -> tuple[list[Finding], list[str], list[Part]]:
     """One rule evaluated: its findings other than passes, its passes' addresses, and
     its blocks. Passing findings are never built (1 us each: 0.3 s for the 298k passes
     of a 100k estate): their addresses, locations and evidence render them."""
     addresses: list[str] = []
     evidence: list[tuple[Check, ...]] = []
-    findings = native.evaluate_rules([rule], env, shown, passed=addresses, evidence=evidence)
+    locations: list[Location] = []
+    findings = native.evaluate_rules(
+        [rule], env, shown, passed=addresses, evidence=evidence, located=locations
+    )
     parts: list[Part] = [(key, partial(json_format.render_items, run)) for key, run in blocks(findings)]
     if addresses:
-        # A pass's location is its resource's (the inventory root's for an
-        # inventory-wide rule).
-        resource, root = inventory.by_address.get, inventory.root
-        locations = [root if (res := resource(a)) is None else res.location for a in addresses]
         if not ascending(addresses):
             # Not in address order (a kind's resources always are): as `blocks`.
             rows = sorted(zip(addresses, locations, evidence, strict=True), key=itemgetter(0))
@@ -114,7 +123,7 @@ def json_report_serial(prepared: Prepared) -> tuple[Report, Tally, Iterator[byte
     passed: list[str] = []
     with timings.stage("evaluate"):
         for rule in prepared.catalogue.rules:
-            findings, addresses, more = _rule_parts(rule, env, params.display, inventory)
+            findings, addresses, more = _rule_parts(rule, env, params.display)
             parts += more
             done += findings
             passed += addresses
@@ -149,7 +158,7 @@ def json_report(prepared: Prepared, count: int) -> tuple[Report, Tally, Iterator
         passed: list[str] = []
         offset = 0
         for index in queue:
-            findings, addresses, parts = _rule_parts(rules[index], env, params.display, inventory)
+            findings, addresses, parts = _rule_parts(rules[index], env, params.display)
             for key, render in parts:
                 data = b"".join(render())
                 out.write(data)

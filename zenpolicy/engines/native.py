@@ -54,10 +54,10 @@ class CompiledRule:
     """The failure message, from the address, the attributes and the evidence."""
     judge: Judge
     """The finding on one subject (see `judge`)."""
-    sweep: Callable[[Sequence[Resource]], tuple[list[str], list[Resource]]] | None = None
-    """When passes are not built and the rule's leaves are simple: its subjects ->
-    (the passes' addresses, every other subject), the passes' evidence added where
-    the judge adds it (see engines/sweep.py)."""
+    sweep: Callable[[Sequence[Resource]], tuple[list[Resource], list[Resource]]] | None = None
+    """When passes are not built and the rule requires a leaf or `all` of leaves: its
+    subjects -> (those that pass, every other), the passes' evidence added where the
+    judge adds it (see engines/sweep.py)."""
 
 
 Judge = Callable[["Resource | None", str, Mapping[str, Any], Location], "Finding | None"]
@@ -154,11 +154,11 @@ def compile_rule(
 
 def _sweep(
     swept: Sweep, evidence: list[tuple[Check, ...]] | None
-) -> Callable[[Sequence[Resource]], tuple[list[str], list[Resource]]]:
+) -> Callable[[Sequence[Resource]], tuple[list[Resource], list[Resource]]]:
     """`swept`, its passes' evidence added to `evidence` once it has returned (if it
     raises, nothing is added)."""
 
-    def sweep(resources: Sequence[Resource]) -> tuple[list[str], list[Resource]]:
+    def sweep(resources: Sequence[Resource]) -> tuple[list[Resource], list[Resource]]:
         passed, shown, rest = swept(resources)
         if evidence is not None:
             evidence.extend(shown)
@@ -240,18 +240,20 @@ def evaluate_rules(
     *,
     passed: list[str] | None = None,
     evidence: list[tuple[Check, ...]] | None = None,
+    located: list[Location] | None = None,
 ) -> list[Finding]:
     """Every finding of `rules`, in this process (unsorted), taking one rule at a time
     (`rules` may be drawn from a `parallel.TaskQueue`). With `passed`, passing findings
     are not built: their subjects' addresses are added to it instead (a report listing
     failures only counts the passes: 290k of 353k findings at 100k resources, 1 us each
-    to build), and with `evidence` too, each one's evidence to that, in the same order
-    (a report rendering the passes of one rule needs no more: see sharded.py)."""
+    to build), and with `evidence` and `located` too, each one's evidence and location
+    to those, in the same order (a report rendering the passes of one rule needs no
+    more: see sharded.py)."""
     findings: list[Finding] = []
     sink = [] if passed is None else passed
     for rule in rules:
         compiled = compile_rule(rule, env, shown, passes=passed is None, evidence=evidence)
-        _evaluate_rule(compiled, env, findings, sink)
+        _evaluate_rule(compiled, env, findings, sink, located)
     return findings
 
 
@@ -448,9 +450,12 @@ def new_finding(
     return finding
 
 
-def _evaluate_rule(cr: CompiledRule, env: Env, out: list[Finding], passed: list[str]) -> None:
+def _evaluate_rule(
+    cr: CompiledRule, env: Env, out: list[Finding], passed: list[str], located: list[Location] | None = None
+) -> None:
     """The rule's findings added to `out`, or, for the passes its judge does not build,
-    their addresses to `passed`."""
+    their addresses to `passed` (and their locations to `located`: the resource's, or
+    the inventory root's for an inventory-wide rule)."""
     rule, inv = cr.rule, env.inventory
     if rule.resource == INVENTORY:
         env.root = None
@@ -459,6 +464,8 @@ def _evaluate_rule(cr: CompiledRule, env: Env, out: list[Finding], passed: list[
             out.append(found)
         else:
             passed.append(INVENTORY_ADDRESS)
+            if located is not None:
+                located.append(inv.root)
         return
     start, start_passed = len(out), len(passed)
     where, judge_one = cr.where, cr.judge
@@ -473,7 +480,9 @@ def _evaluate_rule(cr: CompiledRule, env: Env, out: list[Finding], passed: list[
         # every subject is (each error is then the judge's finding).
         with contextlib.suppress(Exception):
             swept, candidates = cr.sweep(candidates)
-            passed += swept
+            passed += [res.address for res in swept]
+            if located is not None:
+                located += [res.location for res in swept]
     for res in candidates:
         attrs, address = res.attrs, res.address
         env.root = attrs
@@ -489,6 +498,8 @@ def _evaluate_rule(cr: CompiledRule, env: Env, out: list[Finding], passed: list[
             out.append(found)
         else:
             passed.append(address)
+            if located is not None:
+                located.append(res.location)
     if len(out) == start and len(passed) == start_passed:
         out.append(
             new_finding(

@@ -5,8 +5,8 @@ Most rules require one leaf of the subject, or all of a few (`mfa_enabled == tru
 subject at a time (native.py's `judge`), a pass costs about 1.5 us, most of it the
 calls between the engine, the judge, the leaf, its reader and its test: 0.3 s of the
 300k subjects at 100k resources. Here a rule whose `require` is a leaf, or `all` of
-leaves, becomes one loop over its subjects that appends each passing subject's
-address and evidence, and hands every other subject back: the engine judges those one
+leaves, becomes one loop over its subjects that lists each passing subject with
+its evidence, and hands every other subject back: the engine judges those one
 by one, as before, so a failure's message, location and evidence, and any error, come
 from the judge alone. The simple leaves are written inline (the forms of
 `select.inline_test`, shared with `where`); any other leaf is called as the judge
@@ -34,8 +34,8 @@ from zenpolicy.inventory.model import Resource
 from zenpolicy.model import Check
 from zenpolicy.rules import ast
 
-Sweep = Callable[[Sequence[Resource]], tuple[list[str], list[tuple[Check, ...]], list[Resource]]]
-"""subjects -> (the passes' addresses, their evidence, every other subject), in order."""
+Sweep = Callable[[Sequence[Resource]], tuple[list[Resource], list[tuple[Check, ...]], list[Resource]]]
+"""subjects -> (those that pass, their evidence, every other subject), in order."""
 
 Checker = Callable[[bool, Any, Any], tuple[Check]]
 
@@ -80,7 +80,7 @@ def sweeper(
         # `$root` is the subject, as when the engine judges it.
         "        env.root = a = r.attrs\n"
         f"        if {' and '.join(tests)}:\n"
-        f"            passed.append(r.address){keep}\n"
+        f"            passed.append(r){keep}\n"
         "        else:\n"
         "            rest.append(r)\n"
         "    return passed, shown, rest\n"
