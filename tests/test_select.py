@@ -75,6 +75,36 @@ def test_rules_with_the_same_where_share_one_selection() -> None:
     assert again(inv.kind("account")) is chosen  # computed once for the run
 
 
+def test_all_narrows_what_its_first_items_select_and_shares_them() -> None:
+    inv = inventory_from_yaml(
+        "system:\n  s: {type: other}\n"
+        "account:\n"
+        "  a: {system: system.s, username: a, type: human, status: active}\n"
+        "  b: {system: system.s, username: b, type: service, status: active}\n"
+        "  c: {system: system.s, username: c, type: human, status: disabled}\n"
+    )
+    env = _env(inv)
+    active = ast.parse_condition({"path": "status", "eq": "active"})
+    human = ast.parse_condition(
+        {"all": [{"path": "status", "eq": "active"}, {"path": "type", "eq": "human"}]}
+    )
+    service = ast.parse_condition(
+        {"all": [{"path": "status", "eq": "active"}, {"path": "type", "eq": "service"}]}
+    )
+    resources = inv.kind("account")
+    first = selector(human, "account", env)
+    assert first is not None
+    assert [r.address for r in first(resources)] == ["account.a"]
+    # The active accounts were selected on the way, and are kept for the next rule.
+    head = env.memo[("where", "account", repr(active))]
+    assert [r.address for r in head] == ["account.a", "account.b"]
+    second = selector(service, "account", env)
+    assert second is not None
+    assert [r.address for r in second(resources)] == ["account.b"]
+    again = selector(active, "account", env)
+    assert again is not None and again(resources) is head
+
+
 def test_a_where_that_raises_is_an_error_finding_per_resource() -> None:
     # cron_max_gap on an attribute that is no cron expression cannot be evaluated: the
     # selection raises, and the engine tests the resources one by one instead.

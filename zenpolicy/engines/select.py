@@ -45,15 +45,23 @@ def selector(where: ast.Condition, kind: str, env: Env) -> Select | None:
     if key in memo:  # an earlier rule's: no code to make (a compile() costs ~0.1 ms)
         known: list[Resource] = memo[key]
         return lambda resources: known
+    last, narrowed = where, None
+    if isinstance(where, ast.All) and len(where.items) >= 2:
+        # The resources the first items select (kept for the run: rules whose `where`
+        # starts alike share them; 9 of the 13 on accounts start with `status ==
+        # active`), then those the last one does: the same tests, on the same
+        # resources, in the same order as `a and b and c`.
+        *head, last = where.items
+        narrowed = selector(head[0] if len(head) == 1 else ast.All(items=tuple(head)), kind, env)
     namespace: dict[str, Any] = {}
-    source = f"def select(resources):\n    return [r for r in resources for a in [r.attrs] if {_expr(where, env, namespace)}]\n"
+    source = f"def select(resources):\n    return [r for r in resources for a in [r.attrs] if {_expr(last, env, namespace)}]\n"
     exec(compile(source, f"<zenpolicy where: {kind}>", "exec"), namespace)  # noqa: S102 - our source, see above
     select: Select = namespace["select"]
 
     def selected(resources: Sequence[Resource]) -> list[Resource]:
         found: list[Resource] | None = memo.get(key)
         if found is None:
-            found = memo[key] = select(resources)
+            found = memo[key] = select(resources if narrowed is None else narrowed(resources))
         return found
 
     return selected
