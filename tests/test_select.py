@@ -120,6 +120,25 @@ def test_a_where_that_raises_is_an_error_finding_per_resource() -> None:
         assert finding.message.startswith("rule could not be evaluated: ")
 
 
+def test_a_relation_whose_where_raises_is_an_error_finding_of_the_subject() -> None:
+    # A referrers' `where` on the candidate alone is sifted by one comprehension: what
+    # a predicate raises there is the error of the subject whose candidates they are.
+    inv = inventory_from_yaml(_estate(0))
+    rule = make_rule(
+        "server",
+        {
+            "referrers": {"kind": "backup_schedule", "via": "source"},
+            "where": {"cron_max_gap": "source", "le": "24h"},
+        },
+    )
+    findings = run(rule, inv)
+    assert findings["server.web-01"].status is Status.ERROR
+    assert findings["server.web-01"].message == (
+        "rule could not be evaluated: ValueError: not enough values to unpack (expected 5, got 1)"
+    )
+    assert findings["server.bkp-01"].status is Status.FAIL  # no candidate: nothing raised
+
+
 def test_names_and_constants_are_data_never_code() -> None:
     # The generated source names them `k0`, `c1`...: text that would be code in it is
     # only compared.

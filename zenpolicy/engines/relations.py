@@ -30,6 +30,7 @@ from zenpolicy.engines.compile import (
     scopes,
     value_reader,
 )
+from zenpolicy.engines.select import sifter
 from zenpolicy.inventory.model import Inventory, Resource
 from zenpolicy.inventory.schema import kind_schemas, reference_paths
 from zenpolicy.rules import ast
@@ -185,14 +186,17 @@ def referrers(node: ast.Referrers, env: Env) -> tuple[Leaf, Pred]:
     counted: Callable[[Any, str, Any], int]
     if where is None:
         counted = lambda subj, addr, outer: len(found(addr))  # noqa: E731 - one expression
-    elif not scopes(node.where):
-        # `where` reads the candidate alone: one count per target.
+    elif node.where is not None and not scopes(node.where):
+        # `where` reads the candidate alone: one count per target, its candidates
+        # sifted by one comprehension (select.py's); a predicate that raises there
+        # raises here, on the same candidate.
         counts: dict[str, int] = {}
+        sift = sifter(node.where, env, f"referrers: {kind}")
 
         def counted(subj: Any, addr: str, outer: Any) -> int:
             n = counts.get(addr)
             if n is None:
-                n = counts[addr] = sum(1 for r in found(addr) if where(r.attrs, r.address, subj))
+                n = counts[addr] = len(sift(found(addr)))
             return n
 
     else:

@@ -53,10 +53,7 @@ def selector(where: ast.Condition, kind: str, env: Env) -> Select | None:
         # resources, in the same order as `a and b and c`.
         *head, last = where.items
         narrowed = selector(head[0] if len(head) == 1 else ast.All(items=tuple(head)), kind, env)
-    namespace: dict[str, Any] = {}
-    source = f"def select(resources):\n    return [r for r in resources for a in [r.attrs] if {_expr(last, env, namespace)}]\n"
-    exec(compile(source, f"<zenpolicy where: {kind}>", "exec"), namespace)  # noqa: S102 - our source, see above
-    select: Select = namespace["select"]
+    select = sifter(last, env, f"where: {kind}")
 
     def selected(resources: Sequence[Resource]) -> list[Resource]:
         found: list[Resource] | None = memo.get(key)
@@ -65,6 +62,17 @@ def selector(where: ast.Condition, kind: str, env: Env) -> Select | None:
         return found
 
     return selected
+
+
+def sifter(cond: ast.Condition, env: Env, label: str) -> Select:
+    """The resources of a list for which `cond`, a condition reading neither `$root`
+    nor `$outer`, holds, in their order: one generated comprehension (`label` names
+    its code in tracebacks and profiles). It raises whatever a predicate raises."""
+    namespace: dict[str, Any] = {}
+    source = f"def sift(resources):\n    return [r for r in resources for a in [r.attrs] if {_expr(cond, env, namespace)}]\n"
+    exec(compile(source, f"<zenpolicy {label}>", "exec"), namespace)  # noqa: S102 - our source, see above
+    sift: Select = namespace["sift"]
+    return sift
 
 
 def named(namespace: dict[str, Any], prefix: str, value: Any) -> str:
