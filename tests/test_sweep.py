@@ -51,31 +51,46 @@ def _shown(evidence: list[tuple[Check, ...]]) -> list[Any]:
 
 def _judged(
     rule: Rule, inventory: Inventory, params: dict[str, Any], *, sweep: bool
-) -> tuple[list[Finding], list[tuple[str, Location]], list[Any], bool]:
+) -> tuple[list[Finding], list[tuple[str, Location]], list[Any], list[str] | None]:
     """The rule evaluated as a JSON report evaluates it (passes not built): its
-    findings, its passes' addresses with their locations, their evidence, and whether
-    it was swept."""
+    findings, its passes' addresses with their locations, their evidence, and the
+    subjects the loop itself passed (None if the rule has no loop, or it raised)."""
     env = Env(inventory=inventory, as_of=AS_OF, params=params)
     evidence: list[tuple[Check, ...]] = []
     compiled = native.compile_rule(rule, env, params, passes=False, evidence=evidence)
-    swept = compiled.sweep is not None
-    if not sweep:
+    by_loop: list[str] | None = None
+    if compiled.sweep is not None and sweep:
+        loop = compiled.sweep
+
+        def recorded(resources: Any) -> Any:
+            nonlocal by_loop
+            ok, rest = loop(resources)
+            by_loop = [r.address for r in ok]
+            return ok, rest
+
+        compiled = dataclasses.replace(compiled, sweep=recorded)
+    else:
         compiled = dataclasses.replace(compiled, sweep=None)
     findings: list[Finding] = []
     passed: list[str] = []
     located: list[Location] = []
     native._evaluate_rule(compiled, env, findings, passed, located)
-    return findings, list(zip(passed, located, strict=True)), _shown(evidence), swept
+    return findings, list(zip(passed, located, strict=True)), _shown(evidence), by_loop
 
 
 def _same_either_way(rule: Rule, inventory: Inventory, params: dict[str, Any]) -> bool:
+    """Whether the rule's loop ran; it finds what the judge alone finds, and passes
+    every subject the judge passes (its test is the rule's verdict, not a stricter
+    one that would leave passes to the judge)."""
     fast = _judged(rule, inventory, params, sweep=True)
     slow = _judged(rule, inventory, params, sweep=False)
     assert fast[0] == slow[0], rule.id
     assert [_typed(f.message) for f in fast[0]] == [_typed(f.message) for f in slow[0]]
     assert fast[1] == slow[1], rule.id
     assert fast[2] == slow[2], rule.id
-    return fast[3]
+    if fast[3] is not None:
+        assert fast[3] == [address for address, _ in slow[1]], rule.id
+    return fast[3] is not None
 
 
 @pytest.mark.parametrize("estate", ["example", "generated"])
@@ -109,24 +124,63 @@ def test_a_rule_is_swept_only_when_its_passes_are_not_built() -> None:
 
 
 def test_a_loop_that_raises_leaves_every_subject_to_the_judge() -> None:
-    # A cron gap of a text that is no cron expression cannot be measured: the loop
-    # raises on the first such server, after passing others; those passes are
-    # dropped, and the judge finds each server's finding (an error for those).
-    inv = inventory_from_yaml(_estate(0))
-    servers = inv.kind("server")
-    assert len(servers) >= 2
-    rule = make_rule(
-        "server", {"all": [{"path": "roles", "contains": "hosting"}, {"path": "name", "exists": True}]}
+    # The loop passes t0, then raises on t1 (a cron gap of a text that is no cron
+    # expression cannot be measured): what it found is dropped, and the judge finds
+    # every finding, t0's and t2's passes and t1's error.
+    inventory = _things([{"k": "0 2 * * *"}, {"k": "nonsense"}, {"k": "0 3 * * *"}])
+    rule = _rule({"cron_max_gap": "k", "le": "24h"})
+    findings, passed, evidence, by_loop = _judged(rule, inventory, {}, sweep=True)
+    assert by_loop is None  # it raised
+    assert [address for address, _ in passed] == ["thing.t0", "thing.t2"]
+    assert len(evidence) == 2
+    assert [(f.address, f.status) for f in findings] == [("thing.t1", Status.ERROR)]
+    assert findings[0].message == (
+        "rule could not be evaluated: ValueError: not enough values to unpack (expected 5, got 1)"
     )
-    base = _same_either_way(rule, inv, {})
-    assert base
-    raising = make_rule("server", {"cron_max_gap": "provider", "le": "24h"})
-    findings, passed, evidence, swept = _judged(raising, inv, {}, sweep=True)
-    assert swept
-    assert passed == [] and evidence == []
-    assert [f.address for f in findings] == [r.address for r in servers]
-    assert {f.status for f in findings} == {Status.ERROR}
-    assert _same_either_way(raising, inv, {})
+    assert not _same_either_way(rule, inventory, {})
+    # Without the text that raises, the loop passes them itself.
+    assert _same_either_way(rule, _things([{"k": "0 2 * * *"}, {"k": "0 3 * * *"}]), {})
+
+
+@pytest.mark.parametrize("scope", ["outer", "root"])
+def test_a_follow_reading_its_subject_passes_in_the_loop(scope: str) -> None:
+    # Its target's `k` equals the subject's: t0 and t1 (each other's), not t2 (its
+    # target's differs), nor t3 (no target), nor t4 (a reference that is no text).
+    inventory = _things(
+        [
+            {"k": "a", "ref": "thing.t1"},
+            {"k": "a", "ref": "thing.t0"},
+            {"k": "b", "ref": "thing.t0"},
+            {"k": "a", "ref": "thing.none"},
+            {"k": "a", "ref": 5},
+        ]
+    )
+    rule = _rule({"follow": "ref", "satisfy": {"path": "k", "eq": {"path": f"${scope}.k"}}})
+    assert _same_either_way(rule, inventory, {})
+    _, passed, evidence, by_loop = _judged(rule, inventory, {}, sweep=True)
+    assert by_loop == ["thing.t0", "thing.t1"]
+    assert [address for address, _ in passed] == by_loop
+    # One of one target satisfied, as the judge shows a `follow`.
+    assert evidence == [[("follow(ref)", ("int", "1"), ("int", "1"), ("bool", "True"))]] * 2
+
+
+def _things(rows: list[dict[str, Any]]) -> Inventory:
+    """An inventory of resources of a kind `thing`: `thing.t0`, `thing.t1`..."""
+    inventory = Inventory(root=HERE)
+    things = [
+        new_resource("thing", f"t{i}", attrs, HERE, "inv.yaml", None, f"thing.t{i}")
+        for i, attrs in enumerate(rows)
+    ]
+    inventory.by_kind["thing"] = things
+    inventory.by_address.update((r.address, r) for r in things)
+    return inventory
+
+
+def _rule(require: dict[str, Any] | ast.Condition) -> Rule:
+    rule = make_rule("thing", {"path": "k", "exists": True})
+    return dataclasses.replace(
+        rule, require=ast.parse_condition(require) if isinstance(require, dict) else require
+    )
 
 
 # ---- generated leaves over generated attributes -----------------------------------------
@@ -167,7 +221,7 @@ _leaf = st.one_of(
 )
 _called = st.one_of(
     # Leaves the loop calls: two attributes compared, a nested path, a `follow` whose
-    # condition reads the subject (`$root`), a duration.
+    # condition reads the subject (`$root`, or `$outer` there), a duration.
     st.builds(
         lambda key, op, other: ast.Compare(
             path=ast.Path(parts=(key,)), op=op, value=ast.PathValue(path=ast.Path(parts=(other,)))
@@ -182,16 +236,17 @@ _called = st.one_of(
         _values,
     ),
     st.builds(
-        lambda key, op: ast.Follow(
+        lambda key, op, scope: ast.Follow(
             path=ast.Path(parts=("ref",)),
             satisfy=ast.Compare(
                 path=ast.Path(parts=(key,)),
                 op=op,
-                value=ast.PathValue(path=ast.Path(parts=(key,), scope="root")),
+                value=ast.PathValue(path=ast.Path(parts=(key,), scope=scope)),
             ),
         ),
         st.sampled_from(_KEYS),
         _ops,
+        st.sampled_from(["root", "outer"]),
     ),
     st.builds(
         lambda op, seconds: ast.Duration(
@@ -220,12 +275,4 @@ _attrs = st.fixed_dictionaries(
 def test_generated_rules_find_what_their_judge_finds(
     require: ast.Condition, rows: list[dict[str, Any]]
 ) -> None:
-    inventory = Inventory(root=HERE)
-    things = [
-        new_resource("thing", f"t{i}", attrs, HERE, "inv.yaml", None, f"thing.t{i}")
-        for i, attrs in enumerate(rows)
-    ]
-    inventory.by_kind["thing"] = things
-    inventory.by_address.update((r.address, r) for r in things)
-    rule = dataclasses.replace(make_rule("thing", {"path": "k", "exists": True}), require=require)
-    _same_either_way(rule, inventory, {})
+    _same_either_way(_rule(require), _things(rows), {})

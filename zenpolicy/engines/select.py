@@ -100,8 +100,8 @@ def inline_test(cond: ast.Condition, env: Env, namespace: dict[str, Any], var: s
     expression that also assigns the attribute's value to `var`, exactly as true as the
     leaf's predicate; None for any other leaf. The forms: presence, a comparison with a
     constant (`const_test`'s own specialisations for a text or a boolean written out),
-    and a `follow` whose verdict depends on its target alone (compile.py's `verdicts`,
-    shared with the rule's other uses)."""
+    an age or cron gap with a constant, and a `follow` (its verdict kept by target,
+    compile.py's `verdicts`, when it depends on the target alone)."""
     path = getattr(cond, "path", None)
     if not (isinstance(path, ast.Path) and path.scope == "self" and len(path.parts) == 1):
         return None
@@ -117,11 +117,20 @@ def inline_test(cond: ast.Condition, env: Env, namespace: dict[str, Any], var: s
         if cond.op == "eq" and type(b) is bool:
             return f"({read} is {named(namespace, 'c', b)})"
         return f"{named(namespace, 't', const_test(cond.op, b))}{read}"
-    if isinstance(cond, ast.Follow) and not scopes(cond.satisfy):
-        known, verdict = verdicts(cond, env)
-        d, f = named(namespace, "d", known), named(namespace, "f", verdict)
-        # A target that is no text has no verdict: `follow` is false there.
-        return f"(type{read} is str and ({d}[{var}] if {var} in {d} else {f}({var}, a)))"
+    if isinstance(cond, ast.Follow):
+        # A target that is no text, or names no resource, is false.
+        if not scopes(cond.satisfy):
+            known, verdict = verdicts(cond, env)
+            d, f = named(namespace, "d", known), named(namespace, "f", verdict)
+            return f"(type{read} is str and ({d}[{var}] if {var} in {d} else {f}({var}, a)))"
+        # A condition reading the subject (`$outer`, `$root`): tested for each one.
+        resolve = named(namespace, "g", env.inventory.by_address.get)
+        satisfy = named(namespace, "p", compile_pred(cond.satisfy, env))
+        target = f"{var}t"
+        return (
+            f"(type{read} is str and ({target} := {resolve}({var})) is not None"
+            f" and {satisfy}({target}.attrs, {target}.address, a))"
+        )
     if isinstance(cond, ast.Age | ast.CronMaxGap):
         is_constant, b = constant(cond.value, env)
         if not is_constant:
