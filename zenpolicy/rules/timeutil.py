@@ -9,7 +9,6 @@ from __future__ import annotations
 import datetime as dt
 import re
 from dataclasses import dataclass
-from functools import lru_cache
 
 from zenpolicy.errors import UsageError
 
@@ -55,9 +54,13 @@ def today() -> str:
     return dt.datetime.now(_UTC).date().isoformat()
 
 
-@lru_cache(maxsize=65536)
+# No cache here: the engines keep each text's seconds or instant for the run, and an
+# estate's date-times are mostly distinct (20k last logins at 100k resources), for
+# which a cache only costs.
+
+
 def parse_date(value: str) -> dt.date | None:
-    if not _DATE_RE.match(value):
+    if len(value) != 10 or not _DATE_RE.match(value):  # YYYY-MM-DD and nothing more
         return None
     try:
         return dt.date.fromisoformat(value)
@@ -65,7 +68,6 @@ def parse_date(value: str) -> dt.date | None:
         return None
 
 
-@lru_cache(maxsize=65536)
 def parse_datetime(value: str) -> dt.datetime | None:
     """An RFC 3339 date-time with an offset (`Z` or `+02:00`); None otherwise.
 
@@ -125,6 +127,9 @@ def duration_seconds(start: object, end: object) -> int | None:
     return _floor_seconds(b - a)
 
 
+_SECOND = dt.timedelta(seconds=1)
+
+
 def _floor_seconds(delta: dt.timedelta) -> int:
     # timedelta keeps microseconds exactly: floor division avoids float rounding.
-    return delta // dt.timedelta(seconds=1)
+    return delta // _SECOND
