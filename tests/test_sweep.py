@@ -74,7 +74,11 @@ def _judged(
     findings: list[Finding] = []
     passed: list[str] = []
     located: list[Location] = []
-    native._evaluate_rule(compiled, env, findings, passed, located)
+    least, native.SWEEP_MIN = native.SWEEP_MIN, 0  # every rule, however few its subjects
+    try:
+        native._evaluate_rule(compiled, env, findings, passed, located)
+    finally:
+        native.SWEEP_MIN = least
     return findings, list(zip(passed, located, strict=True)), _shown(evidence), by_loop
 
 
@@ -121,6 +125,28 @@ def test_a_rule_is_swept_only_when_its_passes_are_not_built() -> None:
     # A leaf without an inline form is called as the judge calls it.
     compared = make_rule("server", {"path": "name", "eq": {"path": "fqdn"}})
     assert native.compile_rule(compared, env, {}, passes=False).sweep is not None
+
+
+def test_a_rule_with_few_subjects_is_judged_one_by_one(monkeypatch: pytest.MonkeyPatch) -> None:
+    # Making the loop's code costs what judging a few hundred subjects does.
+    rows = [{"k": "a"}, {"k": "b"}, {"k": "a"}]
+    rule = _rule({"path": "k", "eq": "a"})
+    env = Env(inventory=_things(rows), as_of=AS_OF, params={})
+    calls: list[int] = []
+    for least, swept in ((4, False), (3, True)):
+        compiled = native.compile_rule(rule, env, {}, passes=False, evidence=[])
+        assert compiled.sweep is not None
+        loop = compiled.sweep
+
+        def counted(resources: Any, loop: Any = loop) -> Any:
+            calls.append(len(resources))
+            return loop(resources)
+
+        monkeypatch.setattr(native, "SWEEP_MIN", least)
+        passed: list[str] = []
+        native._evaluate_rule(dataclasses.replace(compiled, sweep=counted), env, [], passed)
+        assert passed == ["thing.t0", "thing.t2"]
+        assert calls == ([3] if swept else [])
 
 
 def test_a_loop_that_raises_leaves_every_subject_to_the_judge() -> None:

@@ -22,6 +22,7 @@ conditions).
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from types import CodeType
 from typing import Any
 
 from zenpolicy.engines.compile import Env, compile_pred, const_test, constant, measurer, scopes, verdicts
@@ -70,9 +71,26 @@ def sifter(cond: ast.Condition, env: Env, label: str) -> Select:
     its code in tracebacks and profiles). It raises whatever a predicate raises."""
     namespace: dict[str, Any] = {}
     source = f"def sift(resources):\n    return [r for r in resources for a in [r.attrs] if {_expr(cond, env, namespace)}]\n"
-    exec(compile(source, f"<zenpolicy {label}>", "exec"), namespace)  # noqa: S102 - our source, see above
+    run_generated(source, label, namespace)
     sift: Select = namespace["sift"]
     return sift
+
+
+_CODE: dict[tuple[str, str], CodeType] = {}
+"""Generated code by source and label. The source holds only positional names, so rules
+of the same shape (every `{path: P, eq: <text>}`, whatever P and the text) share one
+text: compiled once per process (about 0.15 ms each; on the example estate the 150
+loops and selections of a run cost 0.02 s to compile, more than they saved)."""
+
+
+def run_generated(source: str, label: str, namespace: dict[str, Any]) -> None:
+    """Run generated `source` (ours alone: see the module's docstring) in `namespace`,
+    compiled the first time this text is seen; `label` names it in tracebacks and
+    profiles."""
+    code = _CODE.get((source, label))
+    if code is None:
+        code = _CODE[(source, label)] = compile(source, f"<zenpolicy {label}>", "exec")
+    exec(code, namespace)  # noqa: S102 - our source, see above
 
 
 def named(namespace: dict[str, Any], prefix: str, value: Any) -> str:

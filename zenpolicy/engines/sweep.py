@@ -29,7 +29,7 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 from zenpolicy.engines.compile import Env, Leaf, constant
-from zenpolicy.engines.select import inline_test, named
+from zenpolicy.engines.select import inline_test, named, run_generated
 from zenpolicy.inventory.model import Resource
 from zenpolicy.model import Check
 from zenpolicy.rules import ast
@@ -46,10 +46,26 @@ def sweeper(
     """The loop for a rule requiring `require` (a leaf, or `all` of leaves), whose
     top-level leaves are `leaves` (each compiled leaf with the `checker` making its
     evidence); None for any other `require`. Without `evidence`, the second list
-    stays empty."""
+    stays empty. Its code is made when it is first called (a rule with few subjects
+    is not swept: see native.py)."""
     items = require.items if isinstance(require, ast.All) else (require,)
     if len(items) != len(leaves) or not all(isinstance(item, ast.LEAVES) for item in items):
         return None
+    made: list[Sweep] = []
+
+    def sweep(
+        resources: Sequence[Resource],
+    ) -> tuple[list[Resource], list[tuple[Check, ...]], list[Resource]]:
+        if not made:
+            made.append(_generated(items, leaves, env, evidence))
+        return made[0](resources)
+
+    return sweep
+
+
+def _generated(
+    items: Sequence[ast.Condition], leaves: Sequence[tuple[Leaf, Checker]], env: Env, evidence: bool
+) -> Sweep:
     namespace: dict[str, Any] = {"env": env}
     tests: list[str] = []
     shown: list[str] = []
@@ -85,7 +101,7 @@ def sweeper(
         "            rest.append(r)\n"
         "    return passed, shown, rest\n"
     )
-    exec(compile(source, "<zenpolicy sweep>", "exec"), namespace)  # noqa: S102 - our source, see above
+    run_generated(source, "sweep", namespace)
     sweep: Sweep = namespace["sweep"]
     return sweep
 
