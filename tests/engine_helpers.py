@@ -8,12 +8,14 @@ from pathlib import Path
 from typing import Any
 
 from zenpolicy.engines.native import evaluate
+from zenpolicy.inventory import load_inventory
 from zenpolicy.inventory.build import collect_resources, link, schema_problems
 from zenpolicy.inventory.loader import Document
 from zenpolicy.inventory.model import Inventory
 from zenpolicy.inventory.yaml12 import parse_yaml
 from zenpolicy.model import Clause, Finding, Location, Severity
 from zenpolicy.rules import ast
+from zenpolicy.rules.loader import Catalogue, load_catalogue
 from zenpolicy.rules.model import Rule
 from zenpolicy.rules.timeutil import parse_as_of
 
@@ -35,6 +37,15 @@ def generated_estate(root: Path, resources: int, files: int, seed: int) -> Path:
     gen = bench_generator()
     gen.write(root, gen.generate(resources, files, seed)[0])
     return root
+
+
+def estate_with_catalogue(estate: str, tmp_path: Path) -> tuple[Inventory, Catalogue, dict[str, Any]]:
+    """The example estate (`estate` "example") or a generated one of 3k resources, with
+    the built-in catalogue and its parameters' defaults."""
+    root = REPO / "inventory" if estate == "example" else generated_estate(tmp_path, 3000, 6, 11)
+    loaded = load_inventory(root, jobs=1)
+    catalogue = load_catalogue(())
+    return loaded.inventory, catalogue, {name: spec.default for name, spec in catalogue.params.items()}
 
 
 def inventory_from_yaml(text: str, path: str = "inv.yaml") -> Inventory:

@@ -7,18 +7,16 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from engine_helpers import generated_estate, inventory_from_yaml, make_rule, run
+from engine_helpers import estate_with_catalogue, inventory_from_yaml, make_rule, run
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from test_engine import JSON_VALUES, _estate
 
 from zenpolicy.engines.compile import Env, compile_pred, scopes
 from zenpolicy.engines.select import selector
-from zenpolicy.inventory import load_inventory
 from zenpolicy.inventory.model import Inventory, Resource, new_resource
 from zenpolicy.model import Location, Status
 from zenpolicy.rules import ast
-from zenpolicy.rules.loader import load_catalogue
 from zenpolicy.rules.timeutil import parse_as_of
 
 REPO = Path(__file__).resolve().parent.parent
@@ -38,11 +36,8 @@ def _accepted(where: ast.Condition, resources: list[Resource], env: Env) -> list
 
 @pytest.mark.parametrize("estate", ["example", "generated"])
 def test_every_built_in_where_selects_what_its_predicate_accepts(estate: str, tmp_path: Path) -> None:
-    root = REPO / "inventory" if estate == "example" else generated_estate(tmp_path, 3000, 6, 11)
-    loaded = load_inventory(root, jobs=1)
-    catalogue = load_catalogue(())
-    defaults = {name: spec.default for name, spec in catalogue.params.items()}
-    env = _env(loaded.inventory, defaults)
+    inventory, catalogue, defaults = estate_with_catalogue(estate, tmp_path)
+    env = _env(inventory, defaults)
     checked = 0
     for rule in catalogue.rules:
         if rule.where is None:
@@ -52,19 +47,23 @@ def test_every_built_in_where_selects_what_its_predicate_accepts(estate: str, tm
             assert select is None, rule.id
             continue
         assert select is not None, rule.id
-        resources = loaded.inventory.kind(rule.resource)
+        resources = inventory.kind(rule.resource)
         assert select(resources) == _accepted(rule.where, resources, env), rule.id
         checked += 1
     assert checked >= 40
 
 
-def test_rules_with_the_same_where_share_one_selection() -> None:
-    inv = inventory_from_yaml(
-        "system:\n  s: {type: other}\n"
-        "account:\n"
-        "  a: {system: system.s, username: a, type: human, status: active}\n"
-        "  b: {system: system.s, username: b, type: service, status: active}\n"
+def _accounts(*rows: tuple[str, str, str]) -> Inventory:
+    """Accounts of one system, each (name, type, status)."""
+    lines = "".join(
+        f"  {name}: {{system: system.s, username: {name}, type: {kind}, status: {status}}}\n"
+        for name, kind, status in rows
     )
+    return inventory_from_yaml("system:\n  s: {type: other}\naccount:\n" + lines)
+
+
+def test_rules_with_the_same_where_share_one_selection() -> None:
+    inv = _accounts(("a", "human", "active"), ("b", "service", "active"))
     env = _env(inv)
     where = ast.parse_condition({"path": "type", "eq": "human"})
     first = selector(where, "account", env)
@@ -76,13 +75,7 @@ def test_rules_with_the_same_where_share_one_selection() -> None:
 
 
 def test_all_narrows_what_its_first_items_select_and_shares_them() -> None:
-    inv = inventory_from_yaml(
-        "system:\n  s: {type: other}\n"
-        "account:\n"
-        "  a: {system: system.s, username: a, type: human, status: active}\n"
-        "  b: {system: system.s, username: b, type: service, status: active}\n"
-        "  c: {system: system.s, username: c, type: human, status: disabled}\n"
-    )
+    inv = _accounts(("a", "human", "active"), ("b", "service", "active"), ("c", "human", "disabled"))
     env = _env(inv)
     active = ast.parse_condition({"path": "status", "eq": "active"})
     human = ast.parse_condition(

@@ -10,18 +10,16 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from engine_helpers import generated_estate, inventory_from_yaml, make_rule
+from engine_helpers import estate_with_catalogue, inventory_from_yaml, make_rule
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from test_engine import JSON_VALUES, _estate
 
 from zenpolicy.engines import native
 from zenpolicy.engines.compile import Env
-from zenpolicy.inventory import load_inventory
 from zenpolicy.inventory.model import Inventory, new_resource
 from zenpolicy.model import Check, Finding, Location, Status
 from zenpolicy.rules import ast
-from zenpolicy.rules.loader import load_catalogue
 from zenpolicy.rules.model import Rule
 from zenpolicy.rules.timeutil import parse_as_of
 
@@ -99,11 +97,8 @@ def _same_either_way(rule: Rule, inventory: Inventory, params: dict[str, Any]) -
 
 @pytest.mark.parametrize("estate", ["example", "generated"])
 def test_every_built_in_rule_finds_what_its_judge_finds(estate: str, tmp_path: Path) -> None:
-    root = REPO / "inventory" if estate == "example" else generated_estate(tmp_path, 3000, 6, 11)
-    loaded = load_inventory(root, jobs=1)
-    catalogue = load_catalogue(())
-    params = {name: spec.default for name, spec in catalogue.params.items()}
-    swept = [rule.id for rule in catalogue.rules if _same_either_way(rule, loaded.inventory, params)]
+    inventory, catalogue, params = estate_with_catalogue(estate, tmp_path)
+    swept = [rule.id for rule in catalogue.rules if _same_either_way(rule, inventory, params)]
     # Most of the catalogue takes the loop: the comparison above is not vacuous.
     assert len(swept) >= 40, swept
     assert {"AUTH-04b", "ACC-02a", "ACC-02b", "WKS-05", "ACC-05b"} <= set(swept)
