@@ -6,6 +6,7 @@ from __future__ import annotations
 import os
 import tempfile
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -282,6 +283,42 @@ def test_recorder_left_without_commit_leaves_nothing(cache_home: Path) -> None:
         raise RuntimeError("the run failed")
     with cache.Recorder(key) as recorder:
         recorder.write(b"not committed")
+    assert list(cache_home.iterdir()) == []
+    assert cache.load(key) is None
+
+
+def test_recorder_keeps_the_order_of_many_chunks(cache_home: Path) -> None:
+    # More chunks than wait for the writer thread at once: the producer waits for it.
+    key = "k" * 64
+    chunks = [f"{i:05d}:".encode() * (i % 7) for i in range(cache._PENDING * 40)]
+    with cache.Recorder(key) as recorder:
+        assert list(recorder.tee(iter(chunks))) == chunks
+        assert recorder.commit({"exit": 0})
+    entry = cache.load(key)
+    assert entry is not None and entry.payload == b"".join(chunks)
+
+
+def test_recorder_that_fails_to_write_commits_nothing(cache_home: Path) -> None:
+    # A full disk while the payload is written: the run goes on, no entry is made.
+    key = "m" * 64
+    with cache.Recorder(key) as recorder:
+        recorder.write(b"written")
+        assert recorder._handle is not None
+        real = recorder._handle.write
+        calls: list[bytes] = []
+
+        def full(data: Any) -> int:
+            # One payload write fails; the header's, later, would not.
+            calls.append(bytes(data))
+            if len(calls) == 2:
+                raise OSError(28, "No space left on device")
+            return real(data)
+
+        recorder._handle.write = full  # type: ignore[method-assign]
+        for chunk in (b"one", b"two", b"three"):
+            recorder.write(chunk)
+        assert not recorder.commit({"exit": 0})
+        assert not recorder.recording
     assert list(cache_home.iterdir()) == []
     assert cache.load(key) is None
 
