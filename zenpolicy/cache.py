@@ -324,7 +324,10 @@ class Recorder:
     The chunks are written, and their CRC-32 computed, by a thread of their own (both
     release the GIL): a first run at 100k resources (every CI job in a fresh container)
     paid 0.15 s for them in its report stage, while the report itself was being written.
-    At most `_PENDING` chunks wait for it.
+    At most `_PENDING` chunks wait for it. While it runs, `parallel` does not fork (a
+    threaded process): the reports `check` caches are rendered before their first chunk
+    is written, or in this process (a renderer that forked while its report streams,
+    as `formats.json.stream` does for the OPA engine, would render alone here).
 
         with Recorder(key) as recorder:
             for chunk in recorder.tee(chunks):
