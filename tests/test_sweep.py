@@ -10,13 +10,16 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from engine_helpers import estate_with_catalogue, inventory_from_yaml, make_rule
+from engine_helpers import estate_with_catalogue, generated_estate, inventory_from_yaml, make_rule
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from test_engine import JSON_VALUES, _estate
 
+from zenpolicy.api import CheckOptions
+from zenpolicy.check import run_rendered
 from zenpolicy.engines import native
 from zenpolicy.engines.compile import Env
+from zenpolicy.formats import RenderOptions
 from zenpolicy.inventory.model import Inventory, new_resource
 from zenpolicy.model import Check, Finding, Location, Status
 from zenpolicy.rules import ast
@@ -102,6 +105,37 @@ def test_every_built_in_rule_finds_what_its_judge_finds(estate: str, tmp_path: P
     # Most of the catalogue takes the loop: the comparison above is not vacuous.
     assert len(swept) >= 40, swept
     assert {"AUTH-04b", "ACC-02a", "ACC-02b", "WKS-05", "ACC-05b"} <= set(swept)
+
+
+@pytest.mark.parametrize("format_", ["json", "text"])
+def test_reports_are_the_same_whether_rules_are_swept_or_judged(
+    format_: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The whole report of a generated estate, every rule swept, then none.
+    options = CheckOptions(path=generated_estate(tmp_path, 3000, 6, 11), as_of="2026-11-26", jobs=1)
+    swept: list[int] = []
+    real = native.sweeper
+
+    def counted(*args: Any, **kwargs: Any) -> Any:
+        loop = real(*args, **kwargs)
+        if loop is None:
+            return None
+
+        def run(resources: Any) -> Any:
+            swept.append(len(resources))
+            return loop(resources)
+
+        return run
+
+    monkeypatch.setattr(native, "sweeper", counted)
+    reports = []
+    for least in (0, 10**9):
+        monkeypatch.setattr(native, "SWEEP_MIN", least)
+        _, tally, chunks = run_rendered(options, format_, RenderOptions(jobs=1))
+        reports.append((tally, b"".join(chunks)))
+        assert (len(swept) >= 60) if least == 0 else not swept, least
+        swept.clear()
+    assert reports[0] == reports[1]
 
 
 def test_a_rule_is_swept_only_when_its_passes_are_not_built() -> None:
