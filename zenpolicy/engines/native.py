@@ -54,7 +54,7 @@ class CompiledRule:
     """The failure message, from the address, the attributes and the evidence."""
     judge: Judge
     """The finding on one subject (see `judge`)."""
-    sweep: Callable[[Sequence[Resource]], tuple[list[Resource], list[Resource]]] | None = None
+    sweep: Sweep | None = None
     """When passes are not built and the rule requires a leaf or `all` of leaves: its
     subjects -> (those that pass, every other), the passes' evidence added where the
     judge adds it (see engines/sweep.py)."""
@@ -136,10 +136,7 @@ def compile_rule(
     combine, message = combiner(rule.require), renderer(rule.message, shown)
     sweep = None
     if not passes and rule.resource != INVENTORY:
-        swept = sweeper(
-            rule.require, [(leaf.fn, leaf.check) for leaf in leaves], env, evidence=evidence is not None
-        )
-        sweep = None if swept is None else _sweep(swept, evidence)
+        sweep = sweeper(rule.require, [(leaf.fn, leaf.check) for leaf in leaves], env, evidence)
     return CompiledRule(
         rule=rule,
         where=None if rule.where is None else compile_pred(rule.where, env),
@@ -150,21 +147,6 @@ def compile_rule(
         judge=judge(rule, leaves, combine, message, passes=passes, evidence=evidence),
         sweep=sweep,
     )
-
-
-def _sweep(
-    swept: Sweep, evidence: list[tuple[Check, ...]] | None
-) -> Callable[[Sequence[Resource]], tuple[list[Resource], list[Resource]]]:
-    """`swept`, its passes' evidence added to `evidence` once it has returned (if it
-    raises, nothing is added)."""
-
-    def sweep(resources: Sequence[Resource]) -> tuple[list[Resource], list[Resource]]:
-        passed, shown, rest = swept(resources)
-        if evidence is not None:
-            evidence.extend(shown)
-        return passed, rest
-
-    return sweep
 
 
 def failure_location(

@@ -34,38 +34,46 @@ from zenpolicy.inventory.model import Resource
 from zenpolicy.model import Check
 from zenpolicy.rules import ast
 
-Sweep = Callable[[Sequence[Resource]], tuple[list[Resource], list[tuple[Check, ...]], list[Resource]]]
-"""subjects -> (those that pass, their evidence, every other subject), in order."""
+Sweep = Callable[[Sequence[Resource]], tuple[list[Resource], list[Resource]]]
+"""subjects -> (those that pass, every other subject), in order."""
+
+_Loop = Callable[[Sequence[Resource]], tuple[list[Resource], list[tuple[Check, ...]], list[Resource]]]
+"""The generated loop: subjects -> (those that pass, their evidence, every other one)."""
 
 Checker = Callable[[bool, Any, Any], tuple[Check]]
 
 
 def sweeper(
-    require: ast.Condition, leaves: Sequence[tuple[Leaf, Checker]], env: Env, *, evidence: bool
+    require: ast.Condition,
+    leaves: Sequence[tuple[Leaf, Checker]],
+    env: Env,
+    evidence: list[tuple[Check, ...]] | None,
 ) -> Sweep | None:
     """The loop for a rule requiring `require` (a leaf, or `all` of leaves), whose
     top-level leaves are `leaves` (each compiled leaf with the `checker` making its
-    evidence); None for any other `require`. Without `evidence`, the second list
-    stays empty. Its code is made when it is first called (a rule with few subjects
-    is not swept: see native.py)."""
+    evidence); None for any other `require`. The passes' evidence is added to
+    `evidence` (if given: where the judge adds it) once the loop has returned; if it
+    raises, nothing is. Its code is made when it is first called (a rule with few
+    subjects is not swept: see native.py)."""
     items = require.items if isinstance(require, ast.All) else (require,)
     if len(items) != len(leaves) or not all(isinstance(item, ast.LEAVES) for item in items):
         return None
-    made: list[Sweep] = []
+    made: list[_Loop] = []
 
-    def sweep(
-        resources: Sequence[Resource],
-    ) -> tuple[list[Resource], list[tuple[Check, ...]], list[Resource]]:
+    def sweep(resources: Sequence[Resource]) -> tuple[list[Resource], list[Resource]]:
         if not made:
-            made.append(_generated(items, leaves, env, evidence))
-        return made[0](resources)
+            made.append(_generated(items, leaves, env, evidence is not None))
+        passed, shown, rest = made[0](resources)
+        if evidence is not None:
+            evidence.extend(shown)
+        return passed, rest
 
     return sweep
 
 
 def _generated(
     items: Sequence[ast.Condition], leaves: Sequence[tuple[Leaf, Checker]], env: Env, evidence: bool
-) -> Sweep:
+) -> _Loop:
     namespace: dict[str, Any] = {"env": env}
     tests: list[str] = []
     shown: list[str] = []
@@ -102,8 +110,8 @@ def _generated(
         "    return passed, shown, rest\n"
     )
     run_generated(source, "sweep", namespace)
-    sweep: Sweep = namespace["sweep"]
-    return sweep
+    loop: _Loop = namespace["sweep"]
+    return loop
 
 
 def _evidence(
