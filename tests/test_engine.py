@@ -183,6 +183,34 @@ def test_referrers_through_a_chain_count_with_a_window(runs: int, status: Status
     assert findings["server.web-01"].evidence[0].actual == runs
 
 
+@pytest.mark.parametrize(("retention", "status"), [(6, Status.PASS), (7, Status.FAIL), (None, Status.FAIL)])
+@pytest.mark.parametrize("scope", ["", "$root."])
+def test_referrers_counted_against_an_attribute_of_the_subject(
+    retention: int | None, status: Status, scope: str
+) -> None:
+    # `count` compared with the subject's own value, not a constant: six successful
+    # runs against the schedule's retention_days (absent: the comparison is false).
+    text = _estate(6)
+    if retention is not None:
+        text = text.replace('schedule: "0 3 * * 0"}', f'schedule: "0 3 * * 0", retention_days: {retention}}}')
+    rule = make_rule(
+        "backup_schedule",
+        {
+            "referrers": {"kind": "backup_run", "via": "schedule"},
+            "where": {"path": "status", "eq": "success"},
+            "count": {"ge": {"path": f"{scope}retention_days"}},
+        },
+        where={"path": "type", "eq": "full"},
+    )
+    found = run(rule, inventory_from_yaml(text))
+    assert set(found) == {"backup_schedule.web-full"}
+    finding = found["backup_schedule.web-full"]
+    assert finding.status is status
+    assert [(c.actual, c.expected, c.result) for c in finding.evidence] == [
+        (6, retention, status is Status.PASS)
+    ]
+
+
 def test_referrers_with_a_schedule_gap() -> None:
     inv = inventory_from_yaml(_estate(1))
     rule = make_rule(

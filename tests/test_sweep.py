@@ -17,7 +17,7 @@ from test_engine import JSON_VALUES, _estate
 
 from zenpolicy.api import CheckOptions
 from zenpolicy.check import run_rendered
-from zenpolicy.engines import native
+from zenpolicy.engines import native, select
 from zenpolicy.engines.compile import Env
 from zenpolicy.formats import RenderOptions
 from zenpolicy.inventory.model import Inventory, new_resource
@@ -105,6 +105,15 @@ def test_every_built_in_rule_finds_what_its_judge_finds(estate: str, tmp_path: P
     # Most of the catalogue takes the loop: the comparison above is not vacuous.
     assert len(swept) >= 40, swept
     assert {"AUTH-04b", "ACC-02a", "ACC-02b", "WKS-05", "ACC-05b"} <= set(swept)
+    # And every rule that has a loop runs it to the end on these valid estates: a loop
+    # that raises is correct (the judge takes over) but slow, and would hide here.
+    env = Env(inventory=inventory, as_of=AS_OF, params=params)
+    looped = [
+        rule.id
+        for rule in catalogue.rules
+        if native.compile_rule(rule, env, params, passes=False, evidence=[]).sweep is not None
+    ]
+    assert swept == looped
 
 
 @pytest.mark.parametrize("format_", ["json", "text"])
@@ -217,6 +226,65 @@ def test_a_follow_reading_its_subject_passes_in_the_loop(scope: str) -> None:
     assert [address for address, _ in passed] == by_loop
     # One of one target satisfied, as the judge shows a `follow`.
     assert evidence == [[("follow(ref)", ("int", "1"), ("int", "1"), ("bool", "True"))]] * 2
+
+
+_ROWS = [  # every leaf below passes t0 and t1, and fails t2
+    {"e": "x", "k": "a", "b": True, "n": 3, "d": "2026-11-20", "c": "0 2 * * *", "ref": "thing.t1"},
+    {"e": "x", "k": "a", "b": True, "n": 2, "d": "2026-11-01", "c": "0 2 * * *", "ref": "thing.t0"},
+    {"m": 0, "k": "b", "b": False, "n": 1, "d": "2025-01-01", "c": "0 2 * * 0", "ref": "thing.none"},
+]
+
+
+@pytest.mark.parametrize(
+    "require",
+    [
+        {"path": "e", "exists": True},
+        {"path": "m", "exists": False},
+        {"path": "k", "eq": "a"},
+        {"path": "b", "eq": True},
+        {"path": "n", "ge": 2},
+        {"age": "d", "le": "30d"},
+        {"cron_max_gap": "c", "le": "24h"},
+        {"follow": "ref", "satisfy": {"path": "k", "eq": "a"}},
+        {"follow": "ref", "satisfy": {"path": "k", "eq": {"path": "$root.k"}}},
+        {"all": [{"path": "k", "eq": "a"}, {"path": "n", "ge": 2}, {"path": "m", "exists": False}]},
+    ],
+)
+def test_simple_leaves_are_tested_inline(require: dict[str, Any], monkeypatch: pytest.MonkeyPatch) -> None:
+    # The loop's whole point: no call to the leaf for these forms, neither to test a
+    # subject nor to make its evidence (a form that lost its inline code would still
+    # find the same, only slower, and no other test could tell).
+    sources = _loop_sources(require, monkeypatch)
+    assert len(sources) == 1
+    assert "(x0 :=" not in sources[0], sources[0]
+
+
+def test_other_leaves_are_called_in_the_loop(monkeypatch: pytest.MonkeyPatch) -> None:
+    # A comparison with another attribute has no inline form: the leaf is called.
+    sources = _loop_sources({"path": "k", "eq": {"path": "ref"}}, monkeypatch, passing=False)
+    assert len(sources) == 1
+    assert "(x0 := l" in sources[0], sources[0]
+
+
+def _loop_sources(
+    require: dict[str, Any], monkeypatch: pytest.MonkeyPatch, *, passing: bool = True
+) -> list[str]:
+    """The sources of the loops made to evaluate `require` over `_ROWS`, once checked
+    that the loop ran, passed what the judge passes (t0 and t1 when `passing`), and
+    found what it finds."""
+    sources: list[str] = []
+    real = select.run_generated
+
+    def kept(source: str, label: str, namespace: dict[str, Any]) -> None:
+        sources.append(source)
+        real(source, label, namespace)
+
+    monkeypatch.setattr("zenpolicy.engines.sweep.run_generated", kept)
+    rule, inventory = _rule(require), _things(_ROWS)
+    assert _same_either_way(rule, inventory, {})
+    by_loop = _judged(rule, inventory, {}, sweep=True)[3]
+    assert by_loop == (["thing.t0", "thing.t1"] if passing else [])
+    return sorted(set(sources))
 
 
 def _things(rows: list[dict[str, Any]]) -> Inventory:
