@@ -229,9 +229,9 @@ def test_a_follow_reading_its_subject_passes_in_the_loop(scope: str) -> None:
 
 
 _ROWS = [  # every leaf below passes t0 and t1, and fails t2
-    {"e": "x", "k": "a", "b": True, "n": 3, "d": "2026-11-20", "c": "0 2 * * *", "ref": "thing.t1"},
-    {"e": "x", "k": "a", "b": True, "n": 2, "d": "2026-11-01", "c": "0 2 * * *", "ref": "thing.t0"},
-    {"m": 0, "k": "b", "b": False, "n": 1, "d": "2025-01-01", "c": "0 2 * * 0", "ref": "thing.none"},
+    {"e": "x", "k": "a", "b": True, "n": 3, "f": 2, "d": "2026-11-20", "c": "0 2 * * *", "ref": "thing.t1"},
+    {"e": "x", "k": "a", "b": True, "n": 2, "f": 2.0, "d": "2026-11-01", "c": "0 2 * * *", "ref": "thing.t0"},
+    {"m": 0, "k": "b", "b": False, "n": 1, "f": 1, "d": "2025-01-01", "c": "0 2 * * 0", "ref": "thing.none"},
 ]
 
 
@@ -242,7 +242,10 @@ _ROWS = [  # every leaf below passes t0 and t1, and fails t2
         {"path": "m", "exists": False},
         {"path": "k", "eq": "a"},
         {"path": "b", "eq": True},
+        {"path": "k", "ne": "b"},  # its evidence shows each pass's own value
+        {"path": "b", "ne": False},
         {"path": "n", "ge": 2},
+        {"path": "f", "eq": 2},  # 2 and 2.0 pass, each shown as it is
         {"age": "d", "le": "30d"},
         {"cron_max_gap": "c", "le": "24h"},
         {"follow": "ref", "satisfy": {"path": "k", "eq": "a"}},
