@@ -211,6 +211,47 @@ def test_referrers_counted_against_an_attribute_of_the_subject(
     ]
 
 
+def test_referrers_where_compares_with_the_subject_otherwise_than_by_equality() -> None:
+    # `ne` with the subject's value: no table by value, each candidate is tested.
+    text = _estate(2).replace(
+        "  bad:",
+        '  inc: {schedule: backup_schedule.web-full, type: incremental, started_at: "2026-11-21T02:00:00Z", status: success}\n  bad:',
+    )
+    rule = make_rule(
+        "backup_schedule",
+        {
+            "referrers": {"kind": "backup_run", "via": "schedule"},
+            "where": {"path": "type", "ne": {"path": "$root.type"}},
+            "count": {"eq": 1},
+        },
+    )
+    found = run(rule, inventory_from_yaml(text))
+    shown = {address: (f.status, f.evidence[0].actual) for address, f in found.items()}
+    assert shown == {
+        "backup_schedule.web-full": (Status.PASS, 1),
+        "backup_schedule.web-incr": (Status.FAIL, 0),
+    }
+
+
+@pytest.mark.parametrize(("retention", "status"), [(6, Status.PASS), (7, Status.FAIL)])
+def test_counts_against_the_subject_as_predicates(retention: int, status: Status) -> None:
+    # The same counts as predicates (under `follow`, from each run to its schedule):
+    # their verdict, not the count, decides.
+    text = _estate(6).replace(
+        'schedule: "0 3 * * 0"}', f'schedule: "0 3 * * 0", retention_days: {retention}}}'
+    )
+    successes = {"path": "status", "eq": "success"}
+    at_least = {"ge": {"path": "retention_days"}}
+    for counted in (
+        {"referrers": {"kind": "backup_run", "via": "schedule"}, "where": successes, "count": at_least},
+        {"exists": {"kind": "backup_run", "where": successes}, "count": at_least},
+    ):
+        rule = make_rule("backup_run", {"follow": "schedule", "satisfy": counted})
+        found = run(rule, inventory_from_yaml(text))
+        assert {f.status for f in found.values()} == {status}, counted
+        assert len(found) == 7
+
+
 def test_referrers_with_a_schedule_gap() -> None:
     inv = inventory_from_yaml(_estate(1))
     rule = make_rule(

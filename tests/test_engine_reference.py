@@ -123,6 +123,14 @@ def _odd_inventory() -> Inventory:
             ]
         },
         {"all": [{"path": "username", "ne": {"path": "$root.username"}}, {"path": "note", "eq": "n"}]},
+        # One test by value, and another reading the rule's subject: no table by target
+        # (each account that follows a system counts its referrers anew).
+        {
+            "all": [
+                {"path": "username", "eq": {"path": "$root.username"}},
+                {"path": "note", "ne": {"path": "$root.note"}},
+            ]
+        },
         {"path": "note", "eq": "n"},
     ],
 )
