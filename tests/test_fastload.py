@@ -265,6 +265,11 @@ def test_same_value_is_strict() -> None:
     assert not same_value({"a": 1, "b": 2}, {"b": 2, "a": 1})
     assert same_value([math.nan], [math.nan])
     assert not same_value("1", 1)
+    # Lists item by item (a mutation comparing only their lengths went unseen).
+    assert not same_value([1], [True])
+    assert not same_value([{"a": 1}, 2], [{"a": 1}, 3])
+    assert not same_value([1, 2], [1])
+    assert not same_value([math.nan], [0.0])
 
 
 def test_disabled_by_environment(monkeypatch: pytest.MonkeyPatch) -> None:
