@@ -37,6 +37,13 @@ account:
         ("eq", True, 1, False),  # booleans are not numbers
         ("eq", 1, "1", False),  # no coercion
         ("eq", None, None, False),  # absent is never equal, not even to null
+        ("eq", [1, "a"], [1.0, "a"], True),  # containers: item by item, deeply
+        ("eq", [1], [True], False),
+        ("eq", [1, 2], [1], False),
+        ("eq", {"a": [1]}, {"a": [1.0]}, True),
+        ("eq", {"a": 1}, {"a": 2}, False),
+        ("eq", {"a": 1}, {"b": 1}, False),
+        ("ne", [1], [2], True),
         ("ne", "x", "y", True),
         ("ne", None, "y", False),  # absent: false whatever the operator
         ("lt", 1, 2, True),
