@@ -309,6 +309,51 @@ def test_referrers_with_a_schedule_gap() -> None:
     assert run(rule, inv)["server.web-01"].status is Status.FAIL  # every two days only
 
 
+def test_paths_that_lead_nowhere_are_absent() -> None:
+    # Into a string list item, or past the end of a list: absent (false), no error.
+    inv = inventory_from_yaml(_estate(0).replace("roles: [hosting]}", "roles: [hosting, database]}"))
+    for require, status in (
+        ({"some": "roles", "satisfy": {"path": "name", "eq": "hosting"}}, Status.FAIL),
+        ({"some": "roles", "satisfy": {"path": "name", "eq": True}}, Status.FAIL),
+        ({"some": "roles", "satisfy": {"path": "name", "ne": "x"}}, Status.FAIL),
+        ({"every": "roles", "satisfy": {"path": "name", "exists": False}}, Status.PASS),
+        ({"path": "roles.1", "eq": "database"}, Status.PASS),
+        ({"path": "roles.2", "exists": False}, Status.PASS),
+    ):
+        rule = make_rule("server", require, where={"path": "roles", "contains": "hosting"})
+        assert run(rule, inv)["server.web-01"].status is status, require
+
+
+def test_a_quantifier_as_a_predicate_is_its_verdict() -> None:
+    # Under `follow` (a predicate): `every` holds for none of these schedules' sources,
+    # although one of the two roles of web-01 is hosting.
+    inv = inventory_from_yaml(_estate(1).replace("roles: [hosting]}", "roles: [hosting, database]}"))
+    every = {"every": "roles", "satisfy": {"path": "@", "eq": "hosting"}}
+    found = run(make_rule("backup_schedule", {"follow": "source", "satisfy": every}), inv)
+    assert {address: f.status for address, f in found.items()} == {
+        "backup_schedule.web-full": Status.FAIL,
+        "backup_schedule.web-incr": Status.FAIL,
+    }
+
+
+def test_a_scope_that_reads_root_is_tested_for_each_resource() -> None:
+    # `where` reading `$root` (the resource itself): tested resource by resource; the
+    # run without an end is out of scope.
+    text = (
+        _estate(1)
+        + '  open: {schedule: backup_schedule.web-full, type: full, started_at: "2026-11-22T03:00:00Z", status: running}\n'
+    )
+    text = text.replace("  r0: {", '  r0: {ended_at: "2026-11-01T04:00:00Z", ')
+    rule = make_rule(
+        "backup_run",
+        {"path": "status", "eq": "success"},
+        where={"path": "ended_at", "gt": {"path": "$root.started_at"}},
+    )
+    assert {address: f.status for address, f in run(rule, inventory_from_yaml(text)).items()} == {
+        "backup_run.r0": Status.PASS
+    }
+
+
 def test_follow_outer_and_root_scopes() -> None:
     inv = inventory_from_yaml(_estate(1))
     distinct = make_rule(
