@@ -206,6 +206,23 @@ def test_a_loop_that_raises_leaves_every_subject_to_the_judge() -> None:
     assert _same_either_way(rule, _things([{"k": "0 2 * * *"}, {"k": "0 3 * * *"}]), {})
 
 
+@pytest.mark.parametrize("sweep", [True, False])
+def test_a_rule_of_several_leaves_fails_closed(sweep: bool) -> None:
+    # The judge of an `all` (not the one-leaf judge): a leaf that raises on t1 gives
+    # t1 an error finding, with the loop or without it; t0 and t2 pass.
+    inventory = _things([{"k": "0 2 * * *", "m": 1}, {"k": "nonsense", "m": 1}, {"k": "0 3 * * *", "m": 1}])
+    rule = _rule({"all": [{"path": "m", "eq": 1}, {"cron_max_gap": "k", "le": "24h"}]})
+    findings, passed, _, _ = _judged(rule, inventory, {}, sweep=sweep)
+    assert [address for address, _ in passed] == ["thing.t0", "thing.t2"]
+    assert [(f.address, f.status, f.message) for f in findings] == [
+        (
+            "thing.t1",
+            Status.ERROR,
+            "rule could not be evaluated: ValueError: not enough values to unpack (expected 5, got 1)",
+        )
+    ]
+
+
 @pytest.mark.parametrize("scope", ["outer", "root"])
 def test_a_follow_reading_its_subject_passes_in_the_loop(scope: str) -> None:
     # Its target's `k` equals the subject's: t0 and t1 (each other's), not t2 (its
