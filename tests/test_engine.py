@@ -338,7 +338,7 @@ def test_a_quantifier_as_a_predicate_is_its_verdict() -> None:
 
 def test_a_scope_that_reads_root_is_tested_for_each_resource() -> None:
     # `where` reading `$root` (the resource itself): tested resource by resource; the
-    # run without an end is out of scope.
+    # runs without an end (bad, open) are out of scope.
     text = (
         _estate(1)
         + '  open: {schedule: backup_schedule.web-full, type: full, started_at: "2026-11-22T03:00:00Z", status: running}\n'
