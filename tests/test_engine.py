@@ -160,13 +160,18 @@ backup_run:
 """
 
 
-def _estate(full_runs: int) -> str:
+def _estate(full_runs: int, *, retention: int | None = None, roles: str = "hosting") -> str:
+    """ESTATE with `full_runs` successful runs of web-full and a failed one; web-full
+    keeping its backups `retention` days (if given), web-01's roles `roles`."""
+    head = ESTATE.replace("roles: [hosting]}", f"roles: [{roles}]}}")
+    if retention is not None:
+        head = head.replace('schedule: "0 3 * * 0"}', f'schedule: "0 3 * * 0", retention_days: {retention}}}')
     runs = "".join(
         f'  r{i}: {{schedule: backup_schedule.web-full, type: full, started_at: "2026-11-{i + 1:02d}T03:00:00Z", status: success}}\n'
         for i in range(full_runs)
     )
     return (
-        ESTATE
+        head
         + runs
         + '  bad: {schedule: backup_schedule.web-full, type: full, started_at: "2026-11-20T03:00:00Z", status: failed}\n'
     )
@@ -224,9 +229,7 @@ def test_referrers_counted_against_an_attribute_of_the_subject(
 ) -> None:
     # `count` compared with the subject's own value, not a constant: six successful
     # runs against the schedule's retention_days (absent: the comparison is false).
-    text = _estate(6)
-    if retention is not None:
-        text = text.replace('schedule: "0 3 * * 0"}', f'schedule: "0 3 * * 0", retention_days: {retention}}}')
+    text = _estate(6, retention=retention)
     rule = make_rule(
         "backup_schedule",
         {
@@ -271,9 +274,7 @@ def test_referrers_where_compares_with_the_subject_otherwise_than_by_equality() 
 def test_counts_against_the_subject_as_predicates(retention: int, status: Status) -> None:
     # The same counts as predicates (under `follow`, from each run to its schedule):
     # their verdict, not the count, decides.
-    text = _estate(6).replace(
-        'schedule: "0 3 * * 0"}', f'schedule: "0 3 * * 0", retention_days: {retention}}}'
-    )
+    text = _estate(6, retention=retention)
     successes = {"path": "status", "eq": "success"}
     at_least = {"ge": {"path": "retention_days"}}
     for counted in (
@@ -303,7 +304,7 @@ def test_referrers_with_a_schedule_gap() -> None:
 
 def test_paths_that_lead_nowhere_are_absent() -> None:
     # Into a string list item, or past the end of a list: absent (false), no error.
-    inv = inventory_from_yaml(_estate(0).replace("roles: [hosting]}", "roles: [hosting, database]}"))
+    inv = inventory_from_yaml(_estate(0, roles="hosting, database"))
     for require, status in (
         ({"some": "roles", "satisfy": {"path": "name", "eq": "hosting"}}, Status.FAIL),
         ({"some": "roles", "satisfy": {"path": "name", "eq": True}}, Status.FAIL),
@@ -319,7 +320,7 @@ def test_paths_that_lead_nowhere_are_absent() -> None:
 def test_a_quantifier_as_a_predicate_is_its_verdict() -> None:
     # Under `follow` (a predicate): `every` holds for none of these schedules' sources,
     # although one of the two roles of web-01 is hosting.
-    inv = inventory_from_yaml(_estate(1).replace("roles: [hosting]}", "roles: [hosting, database]}"))
+    inv = inventory_from_yaml(_estate(1, roles="hosting, database"))
     every = {"every": "roles", "satisfy": {"path": "@", "eq": "hosting"}}
     found = run(make_rule("backup_schedule", {"follow": "source", "satisfy": every}), inv)
     assert {address: f.status for address, f in found.items()} == {

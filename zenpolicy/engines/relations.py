@@ -171,7 +171,6 @@ def _keyed(cond: ast.Condition) -> bool:
 
 def referrers(node: ast.Referrers, env: Env) -> tuple[Leaf, Pred]:
     kind, via, count = node.kind, node.via, node.count
-    where = None if node.where is None else compile_pred(node.where, env)
     rhs = value_reader(count.value, env)
     hops = via_kinds(kind, via)
     inv = env.inventory
@@ -184,9 +183,9 @@ def referrers(node: ast.Referrers, env: Env) -> tuple[Leaf, Pred]:
         return out
 
     counted: Callable[[Any, str, Any], int]
-    if where is None:
+    if node.where is None:
         counted = lambda subj, addr, outer: len(found(addr))  # noqa: E731 - one expression
-    elif node.where is not None and not scopes(node.where):
+    elif not scopes(node.where):
         # `where` reads the candidate alone: one count per target, its candidates
         # sifted by one comprehension (select.py's); a predicate that raises there
         # raises here, on the same candidate.
@@ -200,8 +199,11 @@ def referrers(node: ast.Referrers, env: Env) -> tuple[Leaf, Pred]:
             return n
 
     else:
-        matching = _Matching(node.where, env) if node.where is not None else None
-        if matching is not None and matching.usable:
+        # `where` reads the subject too: tested for each one, from a table by value
+        # when it allows (`_Matching`).
+        where = compile_pred(node.where, env)
+        matching = _Matching(node.where, env)
+        if matching.usable:
             counted = matching.counter(found, where)
         else:
 
