@@ -10,6 +10,15 @@ ready-made dicts: serialised by orjson, written as zenpolicy writes a report, in
 pieces written behind, synced and renamed; and their fingerprints). Each
 figure is the median of `--runs` fresh processes. Nothing here validates, indexes or
 evaluates anything: the sum is a lower bound, not an estimate.
+
+Then what the machine's cores give, and what that means for `check` as it is: a fixed
+pure-Python workload (dicts built, read and sorted, as bench/run.py's calibration) run
+alone, then as two processes started together that share nothing. Each process of the
+pair does its work at some fraction of the speed it had alone; the sum of the two
+fractions is how many lone cores the machine is worth to a CPU-bound Python program
+(2.0 for two real cores). The CPU time of one `check --jobs 1` (user and system),
+divided by that, is the least wall time any sharing of that work among processes could
+reach, with no overhead at all: the current code's own floor on this machine.
 """
 
 from __future__ import annotations
@@ -69,6 +78,52 @@ else:
     [sha(f"{f['rule_id']}\\0{f['address']}".encode()).hexdigest()[:16] for f in findings]
 print(time.perf_counter() - start)
 """
+
+
+# Several seconds of work, so that the two processes' start-up skew is small against it.
+_WORK = """
+import time
+start = time.perf_counter()
+for _ in range(6):
+    rows = [{"name": f"r{i}", "n": i % 97, "ok": i % 3 == 0} for i in range(300_000)]
+    rows.sort(key=lambda r: (r["n"], r["name"]))
+    sum(1 for r in rows if r["ok"] and r["n"] > 10)
+print(time.perf_counter() - start)
+"""
+
+
+def cores_worth(runs: int) -> tuple[float, float]:
+    """The workload's median time alone, and the median over `runs` rounds of the sum of
+    both processes' speed in a pair relative to it (see the module's docstring). Each
+    round times the workload alone just before its pair: the host's speed moves within
+    minutes, and a lone time from another moment would skew the ratio."""
+    lone: list[float] = []
+    sums: list[float] = []
+    for _ in range(runs):
+        alone = timed(_WORK, runs=1)
+        pair = [
+            subprocess.Popen([sys.executable, "-c", _WORK], stdout=subprocess.PIPE, text=True)
+            for _ in range(2)
+        ]
+        seconds = [float(p.communicate()[0]) for p in pair]
+        lone.append(alone)
+        sums.append(sum(alone / s for s in seconds))
+    return statistics.median(lone), statistics.median(sums)
+
+
+def check_cpu(root: Path, report: Path, runs: int) -> float:
+    """The median CPU time (user + system) of `check --jobs 1 --no-cache` on `root`."""
+    code = (
+        "import resource, subprocess, sys\n"
+        "done = subprocess.run(sys.argv[1:], capture_output=True)\n"
+        "if done.returncode not in (0, 1):  # 1: failing findings, as the estate has\n"
+        "    sys.exit(done.stderr.decode())\n"
+        "u = resource.getrusage(resource.RUSAGE_CHILDREN)\n"
+        "print(u.ru_utime + u.ru_stime)\n"
+    )
+    argv = [sys.executable, "-m", "zenpolicy", "check", str(root), "--format", "json", "--output", str(report),
+            "--no-cache", "--jobs", "1"]  # fmt: skip
+    return timed(code, *argv, runs=runs)
 
 
 def timed(code: str, *args: str, runs: int) -> float:
@@ -133,6 +188,13 @@ def main() -> None:
     # The interpreter's start is part of the imports' figure (both are whole processes).
     floor = rows[1][1] + rows[3][1] + rows[4][1] + rows[5][1]
     print(f"  {floor:6.3f} s  lower bound: imports + parse on two processes + report + fingerprints")
+    alone, worth = cores_worth(opts.runs)
+    with tempfile.TemporaryDirectory() as tmp:
+        cpu = check_cpu(root, Path(tmp) / "report.json", opts.runs)
+    print(f"  {alone:6.3f} s  a fixed pure-Python workload alone; two at once: worth {worth:.2f} lone cores")
+    print(f"  {cpu:6.3f} s  CPU time of `check --jobs 1` (user + system)")
+    print(f"  {cpu / worth:6.3f} s  least wall time of that work shared with no overhead ({worth:.2f} cores)")
+    print(f"  {2 * worth:6.3f} s  the one-process CPU time at which 2 s becomes possible at all")
 
 
 if __name__ == "__main__":
