@@ -71,7 +71,7 @@ CACHE_FORMAT = 1
 
 MAX_ENTRIES = 16
 MAX_BYTES = 2 * 1024**3
-"""Older entries are removed beyond these (a 100k-resource JSON report is ~220 MB)."""
+"""Older entries are removed beyond these (a 100k-resource JSON report is about 195 MB)."""
 
 _MAGIC = b"zenpolicy-cache\n"
 _LIBRARIES = ("yaml_rs", "yaml", "jsonschema", "jsonschema_rs", "cronsim", "jinja2", "re2", "orjson", "click")
@@ -317,7 +317,7 @@ spaces (which JSON ignores)."""
 
 
 class Recorder:
-    """Writes an entry while its payload is produced, chunk by chunk (a 220 MB report is
+    """Writes an entry while its payload is produced, chunk by chunk (a 195 MB report is
     stored without being held in memory), into a temporary file that `commit` renames
     into place. Never raises for the cache's own failures: it stops recording instead.
 
@@ -506,7 +506,7 @@ def replay(
 
     When `target` already holds exactly that output (same length, same CRC-32, as after
     the previous run), it is not written again, only its modification time set (as a
-    rewrite would): at 100k resources the report is 220 MB, and writing it again costs
+    rewrite would): at 100k resources the report is about 195 MB, and writing it again costs
     more than the rest of a cached run. Otherwise it is replaced atomically as the entry
     is read, and left as it was if the entry proves damaged on the way.
 

@@ -3,7 +3,7 @@
 CI jobs upload or diff the report file; if rendering or writing fails midway, the
 previous file (or no file) must remain, never a truncated one. So the report is written
 to a temporary file in the same directory (same file system, so the rename is atomic)
-as it is rendered, chunk by chunk (a 100k-resource JSON report is 220 MB: holding it
+as it is rendered, chunk by chunk (a 100k-resource JSON report is about 195 MB: holding it
 whole would double the process's memory), flushed to disk, and only then renamed over
 the target. Whatever fails on the way, the rendering included, removes the temporary.
 """

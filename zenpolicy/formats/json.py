@@ -15,7 +15,7 @@ other than str, int, float, bool, None, list, tuple and dict with str keys, is r
 by the reference encoder instead: a chunk of findings, or the report's head.
 
 The report is produced in chunks (`stream`), findings a few thousand at a time, so that
-writing it never holds the whole text (220 MB at 100k resources) nor one dict per
+writing it never holds the whole text (about 195 MB at 100k resources) nor one dict per
 finding at once.
 """
 
