@@ -23,9 +23,11 @@ from zenpolicy.inventory import load_inventory
 # Property tests draw the same examples on every run (derived from each test's name):
 # the suite gates every change, and a failure must be one the next run reproduces, not
 # a draw a clean clone happens to make. Exploring is a separate act, with new examples
-# each time and more of them: `pytest --hypothesis-profile=explore` (README).
+# each time and more of them: `pytest --hypothesis-profile=explore` (README), 20 times
+# each test's own number (tests/budget.py), or `soak`, 100 times (hours).
 settings.register_profile("deterministic", derandomize=True)
 settings.register_profile("explore", derandomize=False, max_examples=2000)
+settings.register_profile("soak", derandomize=False, max_examples=10_000)
 settings.load_profile("deterministic")
 
 InventoryProblem = tuple[str, int, int, str, str]

@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from budget import examples
 from click.testing import CliRunner
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -135,7 +136,7 @@ def test_write_behind_hands_every_written_byte_to_the_kernel_once(tmp_path: Path
 
 
 @pytest.mark.skipif(not output._FADVISE, reason="write-behind is asked of Linux only")
-@settings(max_examples=60, deadline=None)
+@settings(max_examples=examples(60), deadline=None)
 @given(
     chunks=st.lists(st.binary(max_size=40), max_size=25),
     every=st.integers(min_value=1, max_value=64),

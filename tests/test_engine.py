@@ -6,6 +6,7 @@ import dataclasses
 from typing import Any
 
 import pytest
+from budget import examples
 from engine_helpers import inventory_from_yaml, make_rule, run
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -567,7 +568,7 @@ def _verdict(cond: ast.Condition, results: list[bool]) -> bool:
     return results.pop(0)
 
 
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=examples(300), deadline=None)
 @given(tree=_trees(3), data=st.data())
 def test_combiner_is_the_tree_verdict(tree: ast.Condition, data: st.DataObject) -> None:
     n = len(top_leaves(tree))
@@ -602,7 +603,7 @@ def _cron_field(draw: st.DrawFn, field: str) -> str:
     return draw(st.one_of(shapes))
 
 
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=examples(300), deadline=None)
 @given(st.tuples(*(_cron_field(name) for name in ("minute", "hour", "dom", "month", "dow"))))
 def test_cron_days_and_times_are_cronsims(fields: tuple[str, ...]) -> None:
     """The firing days (cronsim's day test, date by date) and the times of a day

@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from budget import examples
 from engine_helpers import bench_generator
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -483,27 +484,27 @@ def _fast_documents(draw: st.DrawFn) -> str:
     return "\n".join(lines) + "\n"
 
 
-@settings(max_examples=400, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=examples(400), deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(_fast_documents())
 def test_nested_positions_agree(text: str) -> None:
     assert check_same(text) in (True, False)
     check_same(text, deep_first=True)
 
 
-@settings(max_examples=400, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=examples(400), deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(_documents())
 def test_generated_documents_agree_or_fall_back(text: str) -> None:
     check_same(text)
     check_same(text, deep_first=True)
 
 
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=examples(300), deadline=None)
 @given(st.text(alphabet=" \n-:?[]{},#&*!|>'\"%@`abc01.\t", max_size=40))
 def test_arbitrary_text_never_crashes_and_agrees_or_falls_back(text: str) -> None:
     check_same(text)
 
 
-@settings(max_examples=1500, deadline=None)
+@settings(max_examples=examples(1500), deadline=None)
 @given(_plain)
 def test_every_scalar_typed_differently_is_caught(token: str) -> None:
     """The pre-check flags every plain scalar yaml-rs would read otherwise than yaml12."""

@@ -10,6 +10,7 @@ from typing import Any
 import jsonschema
 import orjson
 import pytest
+from budget import examples
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from test_formats_text import sample_report
@@ -280,7 +281,7 @@ _values = st.recursive(
 )
 
 
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=examples(300), deadline=None)
 @given(_values)
 def test_exact_values_render_identically(value: Any) -> None:
     expected = json.dumps(value, indent=2, sort_keys=True, ensure_ascii=False)
@@ -293,7 +294,7 @@ def test_exact_values_render_identically(value: Any) -> None:
     assert json_format.dumps(value) == expected + "\n"
 
 
-@settings(max_examples=100, deadline=None)
+@settings(max_examples=examples(100), deadline=None)
 @given(st.lists(_values, min_size=1, max_size=8))
 def test_any_evidence_renders_as_the_reference_does(values: list[Any]) -> None:
     report = evidence_report(values, per_finding=2)

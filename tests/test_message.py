@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+from budget import examples
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -96,7 +97,7 @@ _json = st.recursive(
 )
 
 
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=examples(300), deadline=None)
 @given(attrs=st.dictionaries(st.sampled_from(["a", "b", "keys", "x"]), _json, max_size=4))
 def test_generated_values_render_as_jinja2(attrs: dict[str, Any]) -> None:
     template = "{{ resource.a }}|{{ resource.a.b }}|{{ resource.b.a.x }}|{{ resource.x }}|{{ resource }}"
@@ -184,7 +185,7 @@ _PIECES = [
 ]
 
 
-@settings(max_examples=400, deadline=None)
+@settings(max_examples=examples(400), deadline=None)
 @given(st.lists(st.sampled_from(_PIECES) | st.text(max_size=4), max_size=8))
 def test_plans_read_without_jinja2_are_jinja2s(parts: list[str]) -> None:
     """Where `_simple_plan` answers, it answers what Jinja2's parse gives (`_plan`)."""

@@ -19,6 +19,7 @@ import datetime as dt
 from functools import cache
 from typing import Any
 
+from budget import examples
 from hypothesis import HealthCheck, assume, event, given, settings
 from hypothesis import strategies as st
 
@@ -44,7 +45,9 @@ RULES = [rule for rule in CATALOGUE.rules if rule.examples]
 DROP = object()
 WRONG = [None, 0, -1, 2.5, "", "text", "2026-13-45", True, False, [], ["x"], {"a": 1}]
 CRONS = ["0 2 * * *", "0 3 * * 0", "*/30 * * * *", "0 0 1 * *", "0 3 */5 * *", "0 */12 * * *", "15 4 * * 1-5"]
-SETTINGS = settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.filter_too_much])
+SETTINGS = settings(
+    max_examples=examples(60), deadline=None, suppress_health_check=[HealthCheck.filter_too_much]
+)
 
 
 @cache

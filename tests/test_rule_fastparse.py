@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from budget import examples
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -174,7 +175,7 @@ def _rule_text(draw: st.DrawFn) -> str:
     return f"{head}id: X-01\ntitle: t\nexamples:\n{examples}\n{tail}"
 
 
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=examples(300), deadline=None)
 @given(_rule_text())
 def test_generated_rule_files_read_as_yaml12(text: str) -> None:
     if not _parses(text):
@@ -183,7 +184,7 @@ def test_generated_rule_files_read_as_yaml12(text: str) -> None:
     check_same(text)
 
 
-@settings(max_examples=200, deadline=None)
+@settings(max_examples=examples(200), deadline=None)
 @given(st.text(alphabet="exampls:pfi-# \n'\"{}[]ab1", max_size=120))
 def test_any_text_reads_as_yaml12_or_steps_aside(text: str) -> None:
     fast = parse_rule_file(text)

@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from budget import examples
 from engine_helpers import estate_with_catalogue, inventory_from_yaml, make_rule, run
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -193,7 +194,7 @@ _conditions = st.recursive(
 _attrs = st.dictionaries(st.sampled_from(_KEYS), _values, max_size=3)
 
 
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=examples(300), deadline=None)
 @given(cond=_conditions, rows=st.lists(_attrs, max_size=8))
 def test_generated_conditions_select_what_their_predicate_accepts(
     cond: ast.Condition, rows: list[dict[str, Any]]

@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from budget import examples
 from engine_helpers import estate_with_catalogue, generated_estate, inventory_from_yaml, make_rule
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -414,7 +415,7 @@ _attrs = st.fixed_dictionaries(
 )
 
 
-@settings(max_examples=400, deadline=None)
+@settings(max_examples=examples(400), deadline=None)
 @given(require=_requires, rows=st.lists(_attrs, min_size=1, max_size=8))
 def test_generated_rules_find_what_their_judge_finds(
     require: ast.Condition, rows: list[dict[str, Any]]
