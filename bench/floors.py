@@ -102,7 +102,7 @@ def cores_worth(runs: int) -> tuple[float, float]:
     for _ in range(runs):
         alone = timed(_WORK, runs=1)
         pair = [
-            subprocess.Popen([sys.executable, "-c", _WORK], stdout=subprocess.PIPE, text=True)
+            subprocess.Popen([sys.executable, "-c", _WORK], stdout=subprocess.PIPE, text=True, cwd=REPO)
             for _ in range(2)
         ]
         seconds = [float(p.communicate()[0]) for p in pair]
