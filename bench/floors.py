@@ -30,9 +30,10 @@ import statistics
 import subprocess
 import sys
 import tempfile
+import textwrap
 from pathlib import Path
 
-from run import REPO, compile_bytecode  # bench/run.py, beside this file
+from run import REPO, WORKLOAD, compile_bytecode  # bench/run.py, beside this file
 
 # Each probe runs in a fresh interpreter and prints its own seconds.
 _PARSE = """
@@ -80,16 +81,13 @@ print(time.perf_counter() - start)
 """
 
 
-# Several seconds of work, so that the two processes' start-up skew is small against it.
-_WORK = """
-import time
-start = time.perf_counter()
-for _ in range(6):
-    rows = [{"name": f"r{i}", "n": i % 97, "ok": i % 3 == 0} for i in range(300_000)]
-    rows.sort(key=lambda r: (r["n"], r["name"]))
-    sum(1 for r in rows if r["ok"] and r["n"] > 10)
-print(time.perf_counter() - start)
-"""
+# Run's calibration workload six times over: several seconds, so that the two
+# processes' start-up skew is small against it.
+_WORK = (
+    "import time\nstart = time.perf_counter()\nfor _ in range(6):\n"
+    + textwrap.indent(WORKLOAD, "    ")
+    + "print(time.perf_counter() - start)\n"
+)
 
 
 def cores_worth(runs: int) -> tuple[float, float]:

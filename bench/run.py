@@ -252,19 +252,21 @@ def compile_bytecode(package: Path = REPO / "zenpolicy") -> None:
     )
 
 
+WORKLOAD = (
+    "rows = [{'name': f'r{i}', 'n': i % 97, 'ok': i % 3 == 0} for i in range(300_000)]\n"
+    "rows.sort(key=lambda r: (r['n'], r['name']))\n"
+    "sum(1 for r in rows if r['ok'] and r['n'] > 10)\n"
+)
+"""A fixed pure-Python workload shaped like zenpolicy's (dicts built, read and sorted):
+the calibration below, and bench/floors.py's measure of the cores."""
+
+
 def calibrate() -> float:
     """The median time of a fixed pure-Python workload shaped like zenpolicy's (dicts
     built, read and sorted), in a child process. The project's machine is shared and its
     speed has been seen to vary twofold within a day: this says how fast it was while a
     series ran, so that two series are compared only at similar values."""
-    code = (
-        "import time\n"
-        "t = time.perf_counter()\n"
-        "rows = [{'name': f'r{i}', 'n': i % 97, 'ok': i % 3 == 0} for i in range(300_000)]\n"
-        "rows.sort(key=lambda r: (r['n'], r['name']))\n"
-        "sum(1 for r in rows if r['ok'] and r['n'] > 10)\n"
-        "print(time.perf_counter() - t)\n"
-    )
+    code = "import time\nt = time.perf_counter()\n" + WORKLOAD + "print(time.perf_counter() - t)\n"
     times = [
         float(subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout)
         for _ in range(5)

@@ -161,21 +161,22 @@ backup_run:
 """
 
 
+def _run(name: str, started_at: str, status: str = "success", *, type_: str = "full", more: str = "") -> str:
+    """A backup run of web-full, as a line of ESTATE's `backup_run` mapping."""
+    return (
+        f"  {name}: {{schedule: backup_schedule.web-full, type: {type_}, "
+        f'started_at: "{started_at}", status: {status}{more}}}\n'
+    )
+
+
 def _estate(full_runs: int, *, retention: int | None = None, roles: str = "hosting") -> str:
     """ESTATE with `full_runs` successful runs of web-full and a failed one; web-full
     keeping its backups `retention` days (if given), web-01's roles `roles`."""
     head = ESTATE.replace("roles: [hosting]}", f"roles: [{roles}]}}")
     if retention is not None:
         head = head.replace('schedule: "0 3 * * 0"}', f'schedule: "0 3 * * 0", retention_days: {retention}}}')
-    runs = "".join(
-        f'  r{i}: {{schedule: backup_schedule.web-full, type: full, started_at: "2026-11-{i + 1:02d}T03:00:00Z", status: success}}\n'
-        for i in range(full_runs)
-    )
-    return (
-        head
-        + runs
-        + '  bad: {schedule: backup_schedule.web-full, type: full, started_at: "2026-11-20T03:00:00Z", status: failed}\n'
-    )
+    runs = "".join(_run(f"r{i}", f"2026-11-{i + 1:02d}T03:00:00Z") for i in range(full_runs))
+    return head + runs + _run("bad", "2026-11-20T03:00:00Z", "failed")
 
 
 @pytest.mark.parametrize(
@@ -196,10 +197,7 @@ def test_seconds_compared_with_a_value_of_the_subject(
     if "duration" in require and size is not None:
         size //= 300  # 2000 s passes 1800, 1666 s does not
     extra = "" if size is None else f", size_bytes: {size}"
-    text = _estate(0) + (
-        "  r1: {schedule: backup_schedule.web-full, type: full, status: success,"
-        f' started_at: "2026-11-20T03:00:00Z", ended_at: "2026-11-20T03:30:00Z"{extra}}}\n'
-    )
+    text = _estate(0) + _run("r1", "2026-11-20T03:00:00Z", more=f', ended_at: "2026-11-20T03:30:00Z"{extra}')
     finding = run(make_rule("backup_run", require), inventory_from_yaml(text))["backup_run.r1"]
     assert finding.status is status
     assert [(c.actual, c.expected) for c in finding.evidence] == [(seconds, size)]
@@ -251,10 +249,7 @@ def test_referrers_counted_against_an_attribute_of_the_subject(
 
 def test_referrers_where_compares_with_the_subject_otherwise_than_by_equality() -> None:
     # `ne` with the subject's value: no table by value, each candidate is tested.
-    text = _estate(2).replace(
-        "  bad:",
-        '  inc: {schedule: backup_schedule.web-full, type: incremental, started_at: "2026-11-21T02:00:00Z", status: success}\n  bad:',
-    )
+    text = _estate(2) + _run("inc", "2026-11-21T02:00:00Z", type_="incremental")
     rule = make_rule(
         "backup_schedule",
         {
@@ -333,10 +328,7 @@ def test_a_quantifier_as_a_predicate_is_its_verdict() -> None:
 def test_a_scope_that_reads_root_is_tested_for_each_resource() -> None:
     # `where` reading `$root` (the resource itself): tested resource by resource; the
     # runs without an end (bad, open) are out of scope.
-    text = (
-        _estate(1)
-        + '  open: {schedule: backup_schedule.web-full, type: full, started_at: "2026-11-22T03:00:00Z", status: running}\n'
-    )
+    text = _estate(1) + _run("open", "2026-11-22T03:00:00Z", "running")
     text = text.replace("  r0: {", '  r0: {ended_at: "2026-11-01T04:00:00Z", ')
     rule = make_rule(
         "backup_run",

@@ -15,7 +15,7 @@ from unittest import mock
 import pytest
 import reference_engine
 from budget import examples
-from engine_helpers import bench_generator, generated_estate, make_rule
+from engine_helpers import generated_estate, make_rule
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -61,9 +61,7 @@ def _both_engines(root: Path, as_of: str) -> list[Finding]:
 
 @pytest.mark.parametrize("as_of", AS_OFS)
 def test_generated_estate(tmp_path: Path, as_of: str) -> None:
-    gen = bench_generator()
-    gen.write(tmp_path, gen.generate(2000, 10, 5)[0])
-    statuses = {str(f.status) for f in _both_engines(tmp_path, as_of)}
+    statuses = {str(f.status) for f in _both_engines(generated_estate(tmp_path, 2000, 10, 5), as_of)}
     # Every rule has a subject in this estate (tests/test_bench_generate.py): no
     # not_applicable finding; the tiny estate below has some.
     assert {"pass", "fail"} <= statuses
@@ -74,9 +72,7 @@ def test_tiny_generated_estate(tmp_path: Path, as_of: str) -> None:
     # 60 resources, one or a few of each kind: some rules have nothing in scope (no
     # accounting software to back up, no on-premise release, no test environment...),
     # and their not_applicable findings, anchored at the inventory, are compared too.
-    gen = bench_generator()
-    gen.write(tmp_path, gen.generate(60, 2, 5)[0])
-    statuses = {str(f.status) for f in _both_engines(tmp_path, as_of)}
+    statuses = {str(f.status) for f in _both_engines(generated_estate(tmp_path, 60, 2, 5), as_of)}
     assert {"pass", "fail", "not_applicable"} <= statuses
 
 
