@@ -12,10 +12,11 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from zenpolicy.engines.compile import compare, const_test
-from zenpolicy.engines.native import combiner, new_check, new_finding, top_leaves
+from zenpolicy.engines.native import combiner, new_check, new_finding
 from zenpolicy.inventory.model import _location
 from zenpolicy.model import Check, Finding, Location, Severity, Status
 from zenpolicy.rules import ast
+from zenpolicy.rules.leaves import top_leaves
 from zenpolicy.rules.schedule import cron_max_gap
 
 ACCOUNTS = """\

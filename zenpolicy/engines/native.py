@@ -23,11 +23,10 @@ from zenpolicy.gcpause import paused_gc
 from zenpolicy.inventory.model import Inventory, Resource
 from zenpolicy.model import Check, Finding, Location, Severity, Status, Tally
 from zenpolicy.rules import ast
+from zenpolicy.rules.leaves import failure_location, leaf_path, top_leaves
 from zenpolicy.rules.message import renderer
-from zenpolicy.rules.model import INVENTORY, Rule
+from zenpolicy.rules.model import INVENTORY, INVENTORY_ADDRESS, Rule
 from zenpolicy.rules.timeutil import AsOf
-
-INVENTORY_ADDRESS = "inventory"
 
 
 @dataclass(frozen=True, slots=True)
@@ -65,15 +64,6 @@ Judge = Callable[["Resource | None", str, Mapping[str, Any], Location], "Finding
 None for a pass that is not to be built (see `judge`)."""
 
 
-def top_leaves(cond: ast.Condition) -> list[ast.Condition]:
-    """The leaves of `cond` not nested under a quantifier, relation or `exists`, in order."""
-    if isinstance(cond, ast.All | ast.Any_):
-        return [leaf for c in cond.items for leaf in top_leaves(c)]
-    if isinstance(cond, ast.Not):
-        return top_leaves(cond.item)
-    return [cond]
-
-
 def combiner(cond: ast.Condition) -> Callable[[Sequence[bool]], bool]:
     """The verdict of `cond` from its top leaves' results, in `top_leaves` order."""
     part = _combiner(cond, [0])
@@ -102,20 +92,6 @@ def _combiner(cond: ast.Condition, counter: list[int]) -> int | Callable[[Sequen
     index = counter[0]
     counter[0] += 1
     return index
-
-
-def leaf_path(leaf: ast.Condition) -> tuple[str, ...] | None:
-    """The plain attribute of the subject a leaf reads, if any."""
-    path: ast.Path | None = None
-    if isinstance(leaf, ast.Duration):
-        path = leaf.end
-    elif isinstance(
-        leaf, ast.Compare | ast.Exists | ast.Age | ast.CronMaxGap | ast.Every | ast.Some | ast.Follow
-    ):
-        path = leaf.path
-    if path is None or path.scope != "self" or not path.parts:
-        return None
-    return path.parts
 
 
 def compile_rule(
@@ -147,23 +123,6 @@ def compile_rule(
         judge=judge(rule, leaves, combine, message, passes=passes, evidence=evidence),
         sweep=sweep,
     )
-
-
-def failure_location(
-    leaves: Sequence[_TopLeaf | tuple[str, tuple[str, ...] | None]],
-    evidence: Sequence[Check],
-    resource: Resource | None,
-    fallback: Location,
-) -> Location:
-    """Where a finding points: the attribute read by the first failing leaf, else the
-    resource, else `fallback` (the inventory root)."""
-    if resource is None:
-        return fallback
-    for leaf, check in zip(leaves, evidence, strict=False):
-        path = leaf.path if isinstance(leaf, _TopLeaf) else leaf[1]
-        if not check.result and path is not None:
-            return resource.attribute_location(path)
-    return resource.location
 
 
 class NativeEngine:
@@ -542,6 +501,8 @@ def judge(
 
         return judge_one
 
+    paths = [leaf.path for leaf in leaves]
+
     def judge_all(
         res: Resource | None, address: str, attrs: Mapping[str, Any], location: Location
     ) -> Finding | None:
@@ -561,12 +522,7 @@ def judge(
                 return new_finding(rule_id, address, passed, severity, location, title, tuple(checks))
             shown = tuple(checks)
             text = message(address, attrs, shown)
-            at = location
-            if res is not None:
-                for leaf, ok in zip(leaves, results, strict=True):
-                    if not ok and leaf.path is not None:
-                        at = res.attribute_location(leaf.path)
-                        break
+            at = failure_location(paths, shown, res, location)
             return new_finding(rule_id, address, failed, severity, at, text, shown)
         except Exception as exc:
             return _error(rule, address, location, exc)

@@ -17,10 +17,10 @@ import marshal
 from collections.abc import Sequence
 from typing import Any
 
-from zenpolicy.engines.native import INVENTORY_ADDRESS, new_check, new_finding
+from zenpolicy.engines.native import new_check, new_finding
 from zenpolicy.inventory.model import Inventory
 from zenpolicy.model import Check, Finding, Location, Status, Tally
-from zenpolicy.rules.model import INVENTORY, Rule
+from zenpolicy.rules.model import INVENTORY, INVENTORY_ADDRESS, Rule
 
 _STATUS_CODES = {status: code for code, status in enumerate(Status)}
 _STATUSES = tuple(Status)

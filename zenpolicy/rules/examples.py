@@ -11,14 +11,14 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from zenpolicy.engines.native import INVENTORY_ADDRESS, evaluate
+from zenpolicy.engines.native import evaluate
 from zenpolicy.errors import UsageError
 from zenpolicy.inventory.build import collect_resources, link, schema_problems
 from zenpolicy.inventory.loader import Document
 from zenpolicy.inventory.model import Inventory
 from zenpolicy.inventory.yaml12 import SourceMap
 from zenpolicy.model import Finding
-from zenpolicy.rules.model import Example, ParamSpec, Rule
+from zenpolicy.rules.model import INVENTORY_ADDRESS, Example, ParamSpec, Rule
 from zenpolicy.rules.params import resolve_params
 from zenpolicy.rules.timeutil import parse_as_of
 

@@ -11,6 +11,10 @@ from zenpolicy.rules.ast import Condition
 INVENTORY = "inventory"
 """The `resource:` of organisation-wide rules."""
 
+INVENTORY_ADDRESS = "inventory"
+"""The address of the findings of organisation-wide rules (their subject is the whole
+inventory, which has no address of its own)."""
+
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Example:

@@ -16,12 +16,12 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from zenpolicy.engines.native import INVENTORY_ADDRESS, failure_location, leaf_path, top_leaves
 from zenpolicy.inventory.model import Inventory
 from zenpolicy.model import Check, Finding, Status
 from zenpolicy.rules import ast
+from zenpolicy.rules.leaves import failure_location, leaf_path, top_leaves
 from zenpolicy.rules.message import render_message
-from zenpolicy.rules.model import INVENTORY, Rule
+from zenpolicy.rules.model import INVENTORY, INVENTORY_ADDRESS, Rule
 from zenpolicy.rules.rego_custom import CustomModule
 
 _STATUSES = {"pass": Status.PASS, "fail": Status.FAIL, "not_applicable": Status.NOT_APPLICABLE}
@@ -127,8 +127,7 @@ def _finding(
     else:
         attrs = {} if resource is None else resource.attrs
         message = render_message(rule.message, address=address, attrs=attrs, params=params, evidence=evidence)
-        paths = [(text, leaf_path(leaf)) for text, leaf in zip(texts, leaves, strict=True)]
-        location = failure_location(paths, evidence, resource, location)
+        location = failure_location([leaf_path(leaf) for leaf in leaves], evidence, resource, location)
     return Finding(
         rule_id=rule.id,
         address=address,
