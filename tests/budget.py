@@ -19,4 +19,4 @@ _HYPOTHESIS_DEFAULT = 100
 def examples(n: int) -> int:
     """`n` under the gating profile, scaled as the active profile says (at least 1).
     Read when the test module is imported: pytest loads the profile before that."""
-    return max(1, n * settings.default.max_examples // _HYPOTHESIS_DEFAULT)
+    return max(1, n * settings().max_examples // _HYPOTHESIS_DEFAULT)  # the active profile's

@@ -33,6 +33,14 @@ settings.load_profile("deterministic")
 InventoryProblem = tuple[str, int, int, str, str]
 """(path, line, column, message, code): one expected problem; line 0 = the whole file."""
 
+# The fixtures below, as test functions declare them.
+MakeInventory = Callable[..., Path]
+AssertInvalid = Callable[[Path, list[InventoryProblem]], None]
+AssertValid = Callable[[Path], list[str]]
+LibraryProblems = Callable[[Path], list[InventoryProblem]]
+RunValidate = Callable[..., "CliResult"]
+CliLines = Callable[[list[InventoryProblem]], list[str]]
+
 # Runs the CLI with loader.MAX_FILE_BYTES lowered: argv[1] is the limit, argv[2] the path.
 _CLI_WITH_SIZE_LIMIT = (
     "import sys\n"
@@ -102,7 +110,7 @@ def private_cache(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.
 
 
 @pytest.fixture
-def inventory_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Callable[..., Path]:
+def inventory_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> MakeInventory:
     """Write files (relative path -> text, or bytes written as is) under `inv/` in a
     fresh directory that is also the current one, and return the relative path `inv`,
     so that library and CLI both show locations as `inv/...`."""
@@ -124,7 +132,7 @@ def inventory_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Callable[.
 
 
 @pytest.fixture
-def assert_invalid_inventory(tmp_path: Path) -> Callable[[Path, list[InventoryProblem]], None]:
+def assert_invalid_inventory(tmp_path: Path) -> AssertInvalid:
     """Assert that library and CLI both report exactly `expected`, in order, with exit
     code 2 and no traceback. Use with `inventory_dir` (the current directory is tmp_path)."""
 
@@ -139,7 +147,7 @@ def assert_invalid_inventory(tmp_path: Path) -> Callable[[Path, list[InventoryPr
 
 
 @pytest.fixture
-def assert_valid_inventory(tmp_path: Path) -> Callable[[Path], list[str]]:
+def assert_valid_inventory(tmp_path: Path) -> AssertValid:
     """Assert that library and CLI both accept the inventory (exit code 0, one summary
     line); return the addresses of its resources in the inventory's order."""
 
@@ -160,13 +168,13 @@ def assert_valid_inventory(tmp_path: Path) -> Callable[[Path], list[str]]:
 
 
 @pytest.fixture
-def library_problems() -> Callable[[Path], list[InventoryProblem]]:
+def library_problems() -> LibraryProblems:
     """`load_inventory`'s problems as (path, line, column, message, code) tuples."""
     return inventory_problems
 
 
 @pytest.fixture
-def validate_cli(tmp_path: Path) -> Callable[..., CliResult]:
+def validate_cli(tmp_path: Path) -> RunValidate:
     """Run `zenpolicy validate PATH` in tmp_path (`max_file_bytes=` lowers the size limit)."""
 
     def run(path: Path, *, max_file_bytes: int | None = None) -> CliResult:
@@ -176,7 +184,7 @@ def validate_cli(tmp_path: Path) -> Callable[..., CliResult]:
 
 
 @pytest.fixture
-def expected_cli_lines() -> Callable[[list[InventoryProblem]], list[str]]:
+def expected_cli_lines() -> CliLines:
     """What `validate` prints for these problems: one line each, then the summary."""
 
     def lines(problems: list[InventoryProblem]) -> list[str]:

@@ -14,6 +14,7 @@ REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO / "bench"))
 
 import compare  # noqa: E402 - from bench/, put on the path above
+import run  # noqa: E402 - compare's own imports come from there
 
 needs_git = pytest.mark.skipif(not (REPO / ".git").exists(), reason="revisions come from the git repository")
 
@@ -78,7 +79,7 @@ def test_a_selection_is_checked_by_both(
     estate: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
     argvs: list[list[str]] = []
-    real = compare.run_child
+    real = run.run_child
 
     def run_child(argv: list[str], *args: Any, **kwargs: Any) -> Any:
         argvs.append(argv)
@@ -89,5 +90,5 @@ def test_a_selection_is_checked_by_both(
     assert compare.main(argv) == 0
     checks = [a for a in argvs if "check" in a]
     assert len(checks) == 2
-    assert all(a[a.index("--select") + 1] == compare.CHECKOV_RULES for a in checks)
-    assert f"--select {compare.CHECKOV_RULES}, 1 rounds" in capsys.readouterr().out
+    assert all(a[a.index("--select") + 1] == run.CHECKOV_RULES for a in checks)
+    assert f"--select {run.CHECKOV_RULES}, 1 rounds" in capsys.readouterr().out

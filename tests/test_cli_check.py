@@ -12,6 +12,7 @@ import re
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -167,7 +168,12 @@ def test_a_bad_parameter_in_the_configuration_is_an_inventory_problem(
     config = "# the configuration\nas_of: 2026-11-26\nparams:\n  inactivity_limit: 90d\n"
     (inv / "zenpolicy.yaml").write_text(config + f"  {param}\n", encoding="utf-8")
     lines = f"{(inv / 'zenpolicy.yaml').as_posix()}:5:3: {message}\n1 problem in the inventory; nothing was checked.\n"
-    for args in (["check", inv], ["check", inv, "--param", "password_rotation=31d"], ["validate", inv]):
+    runs: list[list[str | Path]] = [
+        ["check", inv],
+        ["check", inv, "--param", "password_rotation=31d"],
+        ["validate", inv],
+    ]
+    for args in runs:
         proc = zenpolicy(*args)
         assert (proc.returncode, proc.stdout) == (2, lines), args
     assert proc.stderr == ""  # validate's verdict is its stdout
@@ -225,7 +231,7 @@ def test_custom_rule_id_clash_exits_2(tmp_path: Path) -> None:
     ]
 
 
-def report(*args: str | Path) -> dict[str, object]:
+def report(*args: str | Path) -> dict[str, Any]:
     proc = zenpolicy("check", "inventory", "--format", "json", *args)
     assert proc.returncode in (0, 1), proc.stderr
     doc = json.loads(proc.stdout)
@@ -244,16 +250,16 @@ def report(*args: str | Path) -> dict[str, object]:
 )
 def test_select_and_skip(args: list[str], expected: list[str]) -> None:
     doc = report(*args)
-    assert [r["id"] for r in doc["rules"]] == expected  # type: ignore[attr-defined,index]
-    assert {f["rule_id"] for f in doc["findings"]} <= set(expected)  # type: ignore[attr-defined,index]
+    assert [r["id"] for r in doc["rules"]] == expected
+    assert {f["rule_id"] for f in doc["findings"]} <= set(expected)
 
 
 def test_param_override_is_used_and_reported() -> None:
     default = report("--select", "AUTH-03a")
     strict = report("--select", "AUTH-03a", "--param", "password_rotation=1d")
-    assert default["params"]["password_rotation"] == "31d"  # type: ignore[index]
-    assert strict["params"]["password_rotation"] == "1d"  # type: ignore[index]
-    assert strict["counts"]["fail"] > default["counts"]["fail"]  # type: ignore[index]
+    assert default["params"]["password_rotation"] == "31d"
+    assert strict["params"]["password_rotation"] == "1d"
+    assert strict["counts"]["fail"] > default["counts"]["fail"]
 
 
 def test_json_reruns_are_byte_identical(tmp_path: Path) -> None:

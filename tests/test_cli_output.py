@@ -8,7 +8,7 @@ import stat
 import subprocess
 import sys
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -191,10 +191,11 @@ def test_check_writable_fails_as_a_write_would(tmp_path: Path, monkeypatch: Any)
         raise PermissionError(13, "Permission denied")
 
     monkeypatch.setattr(tempfile, "mkstemp", refuse)
-    for attempt in (
+    attempts: tuple[Callable[[], None], ...] = (
         lambda: check_writable(tmp_path / "r.json"),
         lambda: write_atomic(tmp_path / "r.json", "x"),
-    ):
+    )
+    for attempt in attempts:
         with pytest.raises(OutputError, match=r"cannot write .*r\.json: Permission denied"):
             attempt()
 

@@ -237,9 +237,12 @@ def test_flow_mapping_positions(line: str, read_from_the_line: bool, monkeypatch
     value, source_map = fast
     whole: list[Any] = []
     real = fastload.LazySourceMap._whole_resource
-    monkeypatch.setattr(
-        fastload.LazySourceMap, "_whole_resource", lambda self, head: whole.append(head) or real(self, head)
-    )
+
+    def counted(self: fastload.LazySourceMap, head: Any) -> Any:
+        whole.append(head)
+        return real(self, head)
+
+    monkeypatch.setattr(fastload.LazySourceMap, "_whole_resource", counted)
     reference = parse_yaml(text)[1].positions
     for key in value["application"]["app"]["logging"]:
         path = ("application", "app", "logging", key)

@@ -130,7 +130,7 @@ def test_records_are_read_while_the_child_writes() -> None:
 
     with parallel.Records() as records, parallel.Forked(work, [1]) as forked:
         out = forked.output(0)
-        seen: list[bytes] = []
+        seen: list[memoryview] = []
         for _ in range(2000):
             records.poll()
             seen += records.read(0, out)
@@ -488,7 +488,7 @@ def test_sharded_json_report_is_the_report_of_all_findings(estate: Path) -> None
         taken.append(len(blocks))
         return blocks, tally
 
-    sharded._read_trailer = read_trailer  # type: ignore[assignment]
+    sharded._read_trailer = read_trailer
     try:
         _rendered(estate, 3)
     finally:
@@ -590,7 +590,11 @@ def test_sharding_is_for_large_json_reports_of_the_native_engine(
 def test_rule_queue_hands_each_index_out_once() -> None:
     queue = parallel.TaskQueue([5, 3, 9])
     try:
-        with parallel.Forked(lambda _, out: out.write(bytes(list(queue))), [0]) as forked:
+
+        def work(_: int, out: IO[bytes]) -> None:
+            out.write(bytes(list(queue)))
+
+        with parallel.Forked(work, [0]) as forked:
             mine = list(queue)
             theirs = list(forked.result(0).read())
         assert sorted(mine + theirs) == [3, 5, 9]
@@ -631,7 +635,7 @@ def test_the_catalogue_is_read_while_children_parse(
     parent = os.getpid()
     real_forked, real_catalogue, real_load = (
         parallel.Forked.__init__,
-        check.load_catalogue,
+        load_catalogue,
         inventory_loader._load_one,
     )
 

@@ -4,6 +4,7 @@ run inside another not counted in it (tests/test_cli_check.py runs them end to e
 from __future__ import annotations
 
 import itertools
+import time
 
 import pytest
 
@@ -14,7 +15,7 @@ def test_a_stage_inside_another_is_not_counted_in_it(
     monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
     clock = itertools.count(0.0, 0.25)  # every reading of the clock a quarter second later
-    monkeypatch.setattr(timings.time, "perf_counter", lambda: next(clock))
+    monkeypatch.setattr(time, "perf_counter", lambda: next(clock))  # what timings reads
     monkeypatch.setenv(timings.ENV, "1")
     with timings.stage("load"):  # reads 0 and, at its end, 2.0
         with timings.stage("catalogue"):  # 0.25 .. 0.5

@@ -10,11 +10,21 @@ import os
 import re
 import subprocess
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import jsonschema
 import pytest
+from conftest import (
+    AssertInvalid,
+    AssertValid,
+    CliLines,
+    InventoryProblem,
+    LibraryProblems,
+    MakeInventory,
+    RunValidate,
+)
 from referencing import Registry, Resource
 from referencing.jsonschema import DRAFT202012
 
@@ -502,11 +512,16 @@ INVALID_CASES: list[tuple[str, dict[str, str | bytes], list[tuple[str, int, int,
 @pytest.mark.parametrize(
     ("files", "expected"), [c[1:] for c in INVALID_CASES], ids=[c[0] for c in INVALID_CASES]
 )
-def test_invalid_inventory(inventory_dir, assert_invalid_inventory, files, expected):
+def test_invalid_inventory(
+    inventory_dir: MakeInventory,
+    assert_invalid_inventory: AssertInvalid,
+    files: dict[str, Any],
+    expected: list[InventoryProblem],
+) -> None:
     assert_invalid_inventory(inventory_dir(files), expected)
 
 
-def test_missing_path(inventory_dir, assert_invalid_inventory):
+def test_missing_path(inventory_dir: MakeInventory, assert_invalid_inventory: AssertInvalid) -> None:
     inventory_dir({"s.yaml": WEB})
     assert_invalid_inventory(Path("inv/nope"), [("inv/nope", 0, 0, "no such file or directory", "missing")])
 
@@ -516,7 +531,9 @@ def test_missing_path(inventory_dir, assert_invalid_inventory):
     [("missing.yaml", "No such file or directory"), ("bad.yaml", "Too many levels of symbolic links")],
     ids=["dangling-symlink", "symlink-loop"],
 )
-def test_unreadable_file(inventory_dir, assert_invalid_inventory, target, reason):
+def test_unreadable_file(
+    inventory_dir: MakeInventory, assert_invalid_inventory: AssertInvalid, target: str, reason: str
+) -> None:
     # chmod 000 does not stop root (the tests and CI run as root): a symbolic link that
     # cannot be followed is an unreadable file for everyone.
     root = inventory_dir({"s.yaml": WEB})
@@ -525,8 +542,12 @@ def test_unreadable_file(inventory_dir, assert_invalid_inventory, target, reason
 
 
 def test_file_over_the_size_limit(
-    inventory_dir, library_problems, validate_cli, expected_cli_lines, monkeypatch
-):
+    inventory_dir: MakeInventory,
+    library_problems: LibraryProblems,
+    validate_cli: RunValidate,
+    expected_cli_lines: CliLines,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
     root = inventory_dir(
         {"big.yaml": WEB + "# padding\n" * 10, "small.yaml": "person:\n  p: {full_name: P, status: active}\n"}
     )
@@ -543,7 +564,7 @@ def test_file_over_the_size_limit(
     assert result.returncode == 2
 
 
-def test_size_limit_default_is_64_mib():
+def test_size_limit_default_is_64_mib() -> None:
     from zenpolicy.inventory import loader
 
     assert loader.MAX_FILE_BYTES == 64 * 1024 * 1024
@@ -605,18 +626,24 @@ VALID_CASES: list[tuple[str, dict[str, str | bytes], str, list[str]]] = [
 @pytest.mark.parametrize(
     ("files", "path", "addresses"), [c[1:] for c in VALID_CASES], ids=[c[0] for c in VALID_CASES]
 )
-def test_valid_inventory(inventory_dir, assert_valid_inventory, files, path, addresses):
+def test_valid_inventory(
+    inventory_dir: MakeInventory,
+    assert_valid_inventory: AssertValid,
+    files: dict[str, Any],
+    path: Any,
+    addresses: list[str],
+) -> None:
     inventory_dir(files)
     assert assert_valid_inventory(Path(path)) == addresses
 
 
-def test_config_values_are_read(inventory_dir):
+def test_config_values_are_read(inventory_dir: MakeInventory) -> None:
     root = inventory_dir({"zenpolicy.yaml": "organisation: Example SAS\nas_of: 2026-11-26\n", "s.yaml": WEB})
     config = load_inventory(root).config
     assert (config.organisation, config.as_of) == ("Example SAS", "2026-11-26")
 
 
-def test_inputs_list_every_file_with_its_hash(inventory_dir):
+def test_inputs_list_every_file_with_its_hash(inventory_dir: MakeInventory) -> None:
     root = inventory_dir(
         {
             "zenpolicy.yaml": "organisation: X\n",
@@ -629,7 +656,7 @@ def test_inputs_list_every_file_with_its_hash(inventory_dir):
     assert all(re.fullmatch(r"[0-9a-f]{64}", i.sha256) for i in inputs)
 
 
-def test_reference_locations_point_at_list_items(inventory_dir):
+def test_reference_locations_point_at_list_items(inventory_dir: MakeInventory) -> None:
     root = inventory_dir({"s.yaml": WEB + "    admins:\n      - account.a\n      - account.b\n"})
     with pytest.raises(InputError) as caught:
         load_inventory(root)
@@ -655,7 +682,7 @@ BROKEN_FILES = {
 }
 
 
-def _walk_reversed(top, *args, **kwargs):
+def _walk_reversed(top: Any, *args: Any, **kwargs: Any) -> Iterator[tuple[str, list[str], list[str]]]:
     """os.walk listing every directory backwards (the loader may prune `dirnames`)."""
     for dirpath, dirnames, filenames in _REAL_WALK(top, *args, **kwargs):
         dirnames.reverse()
@@ -666,7 +693,9 @@ _REAL_WALK = os.walk
 
 
 @pytest.mark.parametrize("files", [DETERMINISM_FILES, BROKEN_FILES], ids=["valid", "invalid"])
-def test_file_creation_order_does_not_matter(tmp_path, monkeypatch, files):
+def test_file_creation_order_does_not_matter(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, files: dict[str, Any]
+) -> None:
     outcomes = set()
     for n, order in enumerate(itertools.permutations(sorted(files))):
         root = tmp_path / f"inv{n}"
@@ -704,7 +733,8 @@ def test_file_creation_order_does_not_matter(tmp_path, monkeypatch, files):
 
 
 def _kind_schema(kind: str) -> dict[str, Any]:
-    return json.loads((SCHEMAS / f"{kind}.schema.json").read_text(encoding="utf-8"))
+    schema: dict[str, Any] = json.loads((SCHEMAS / f"{kind}.schema.json").read_text(encoding="utf-8"))
+    return schema
 
 
 def _object_levels(schema: dict[str, Any], where: str = "") -> list[tuple[str, dict[str, Any]]]:
@@ -719,11 +749,11 @@ def _object_levels(schema: dict[str, Any], where: str = "") -> list[tuple[str, d
     return found
 
 
-def test_there_are_25_kinds():
+def test_there_are_25_kinds() -> None:
     assert len(KINDS) == 25
 
 
-def test_kind_names_sort_resources_by_address_as_by_kind_then_name():
+def test_kind_names_sort_resources_by_address_as_by_kind_then_name() -> None:
     # The inventory is ordered by address (build.link), which is the order of (kind,
     # name) only while kinds are made of lowercase letters and `_`.
     assert all(re.fullmatch(r"[a-z_]+", kind) for kind in KINDS)
@@ -734,7 +764,7 @@ def test_kind_names_sort_resources_by_address_as_by_kind_then_name():
 
 
 @pytest.mark.parametrize("kind", KINDS)
-def test_kind_schema_is_strict_and_documented(kind):
+def test_kind_schema_is_strict_and_documented(kind: str) -> None:
     schema = _kind_schema(kind)
     jsonschema.Draft202012Validator.check_schema(schema)
     assert schema["$schema"] == "https://json-schema.org/draft/2020-12/schema"
@@ -758,7 +788,7 @@ def _combined_validator() -> jsonschema.Draft202012Validator:
     )
 
 
-def test_combined_schema_lists_every_kind_by_relative_ref():
+def test_combined_schema_lists_every_kind_by_relative_ref() -> None:
     schema = json.loads((SCHEMAS / "inventory.schema.json").read_text(encoding="utf-8"))
     jsonschema.Draft202012Validator.check_schema(schema)
     assert schema["$schema"] == "https://json-schema.org/draft/2020-12/schema"
@@ -796,11 +826,11 @@ def test_combined_schema_lists_every_kind_by_relative_ref():
     ],
     ids=["valid", "unknown-kind", "unknown-attribute", "missing-required", "bad-name", "bad-date-time"],
 )
-def test_combined_schema_validates_files(document, valid):
+def test_combined_schema_validates_files(document: Any, valid: bool) -> None:
     assert _combined_validator().is_valid(document) is valid
 
 
-def test_example_inventory_is_valid_and_uses_every_kind():
+def test_example_inventory_is_valid_and_uses_every_kind() -> None:
     loaded = load_inventory(EXAMPLE)
     assert sorted(loaded.inventory.by_kind) == KINDS
     assert loaded.config.as_of == "2026-11-26"
@@ -813,7 +843,7 @@ EXAMPLE_FILES = sorted(p for p in EXAMPLE.rglob("*.yaml"))
 @pytest.mark.parametrize(
     "path", EXAMPLE_FILES, ids=[p.relative_to(EXAMPLE).as_posix() for p in EXAMPLE_FILES]
 )
-def test_example_files_carry_a_modeline_and_match_the_combined_schema(path):
+def test_example_files_carry_a_modeline_and_match_the_combined_schema(path: Any) -> None:
     text = path.read_text(encoding="utf-8")
     schema = "config.schema.json" if path == EXAMPLE / "zenpolicy.yaml" else "inventory.schema.json"
     depth = len(path.relative_to(EXAMPLE).parts)
@@ -825,7 +855,7 @@ def test_example_files_carry_a_modeline_and_match_the_combined_schema(path):
         assert errors == []
 
 
-def test_example_readme_violations_name_declared_resources():
+def test_example_readme_violations_name_declared_resources() -> None:
     readme = (EXAMPLE / "README.md").read_text(encoding="utf-8")
     table = readme.split("## Deliberate violations", 1)[1]
     addresses = re.findall(r"^\| `([a-z_]+\.[A-Za-z0-9_.@-]+)`", table, flags=re.MULTILINE)
@@ -834,7 +864,7 @@ def test_example_readme_violations_name_declared_resources():
     assert [a for a in addresses if inventory.get(a) is None] == []
 
 
-def test_validate_example_inventory_cli():
+def test_validate_example_inventory_cli() -> None:
     done = subprocess.run(
         [sys.executable, "-m", "zenpolicy", "validate", "inventory/"],
         cwd=REPO,
@@ -851,7 +881,7 @@ def test_validate_example_inventory_cli():
     assert done.returncode == 0
 
 
-def test_a_directory_without_inventory_files_is_invalid(tmp_path):
+def test_a_directory_without_inventory_files_is_invalid(tmp_path: Path) -> None:
     (tmp_path / "notes.txt").write_text("nothing here\n", encoding="utf-8")
     with pytest.raises(InputError) as caught:
         load_inventory(tmp_path)
@@ -860,7 +890,7 @@ def test_a_directory_without_inventory_files_is_invalid(tmp_path):
     ]
 
 
-def test_references_into_an_unreadable_file_are_not_reported_as_undeclared(tmp_path):
+def test_references_into_an_unreadable_file_are_not_reported_as_undeclared(tmp_path: Path) -> None:
     # a.yaml is broken; b.yaml's reference into it must not add a misleading problem.
     (tmp_path / "a.yaml").write_text("server:\n  web: [\n", encoding="utf-8")
     (tmp_path / "b.yaml").write_text(
@@ -871,7 +901,7 @@ def test_references_into_an_unreadable_file_are_not_reported_as_undeclared(tmp_p
     assert [p.code for p in caught.value.problems] == ["yaml-syntax"]
 
 
-def test_a_reference_that_is_not_a_string_is_reported_once(tmp_path):
+def test_a_reference_that_is_not_a_string_is_reported_once(tmp_path: Path) -> None:
     (tmp_path / "s.yaml").write_text(
         "server:\n  web: {provider: ovh, country: FR, roles: [hosting], admins: [3]}\n", encoding="utf-8"
     )

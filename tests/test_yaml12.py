@@ -4,8 +4,11 @@
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
+from typing import Any
 
 import pytest
+from conftest import AssertInvalid, AssertValid, CliLines, MakeInventory, RunValidate
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -56,15 +59,20 @@ SCALARS: list[tuple[str, object, str | None]] = [
 
 @pytest.mark.parametrize(("text", "value", "described"), SCALARS, ids=[s[0] for s in SCALARS])
 def test_scalar_semantics(
-    inventory_dir, assert_invalid_inventory, assert_valid_inventory, text, value, described
-):
+    inventory_dir: MakeInventory,
+    assert_invalid_inventory: AssertInvalid,
+    assert_valid_inventory: AssertValid,
+    text: str,
+    value: Any,
+    described: str | None,
+) -> None:
     parsed, _ = parse_yaml(f"v: {text}\n")
     assert parsed["v"] == value
     assert type(parsed["v"]) is type(value)
     root = inventory_dir({"s.yaml": f"{SERVER}    hds_certified: {text}\n"})
     if described is None:
         assert assert_valid_inventory(root) == ["server.web"]
-        assert load_inventory(root).inventory.get("server.web").attrs["hds_certified"] is value
+        assert load_inventory(root).inventory.by_address["server.web"].attrs["hds_certified"] is value
     else:
         assert_invalid_inventory(root, [("inv/s.yaml", 6, 5, BOOL_ATTR + described, "wrong-type")])
 
@@ -72,24 +80,26 @@ def test_scalar_semantics(
 @pytest.mark.parametrize(
     ("text", "check"), [(".inf", math.isinf), ("-.inf", math.isinf), (".nan", math.isnan)]
 )
-def test_special_floats(text, check):
+def test_special_floats(text: str, check: Callable[[float], bool]) -> None:
     parsed, _ = parse_yaml(f"v: {text}\n")
     assert isinstance(parsed["v"], float)
     assert check(parsed["v"])
 
 
-def test_norway_is_a_country_code(inventory_dir, assert_valid_inventory):
+def test_norway_is_a_country_code(inventory_dir: MakeInventory, assert_valid_inventory: AssertValid) -> None:
     root = inventory_dir({"s.yaml": SERVER.replace("country: FR", "country: NO")})
     assert assert_valid_inventory(root) == ["server.web"]
-    assert load_inventory(root).inventory.get("server.web").attrs["country"] == "NO"
+    assert load_inventory(root).inventory.by_address["server.web"].attrs["country"] == "NO"
 
 
-def test_dates_stay_strings_in_the_inventory(inventory_dir):
+def test_dates_stay_strings_in_the_inventory(inventory_dir: MakeInventory) -> None:
     root = inventory_dir({"s.yaml": f"{SERVER}    last_patched_on: 2026-11-20\n"})
-    assert load_inventory(root).inventory.get("server.web").attrs["last_patched_on"] == "2026-11-20"
+    assert load_inventory(root).inventory.by_address["server.web"].attrs["last_patched_on"] == "2026-11-20"
 
 
-def test_merge_key_is_a_plain_key(inventory_dir, assert_invalid_inventory):
+def test_merge_key_is_a_plain_key(
+    inventory_dir: MakeInventory, assert_invalid_inventory: AssertInvalid
+) -> None:
     text = (
         "server:\n"
         "  web-01: &base\n"
@@ -113,7 +123,9 @@ def test_merge_key_is_a_plain_key(inventory_dir, assert_invalid_inventory):
     )
 
 
-def test_aliases_within_the_budget_are_expanded(inventory_dir, assert_valid_inventory):
+def test_aliases_within_the_budget_are_expanded(
+    inventory_dir: MakeInventory, assert_valid_inventory: AssertValid
+) -> None:
     text = (
         SERVER
         + "  web-02:\n    provider: OVH\n    country: FR\n    roles: &roles [hosting]\n"
@@ -121,7 +133,7 @@ def test_aliases_within_the_budget_are_expanded(inventory_dir, assert_valid_inve
     )
     root = inventory_dir({"s.yaml": text})
     assert assert_valid_inventory(root) == ["server.web", "server.web-02", "server.web-03"]
-    assert load_inventory(root).inventory.get("server.web-03").attrs["roles"] == ["hosting"]
+    assert load_inventory(root).inventory.by_address["server.web-03"].attrs["roles"] == ["hosting"]
 
 
 @pytest.mark.parametrize(
@@ -131,7 +143,7 @@ def test_aliases_within_the_budget_are_expanded(inventory_dir, assert_valid_inve
         ("{a: 1}", "mapping keys must be plain strings, not collections"),
     ],
 )
-def test_collection_keys_are_refused(key, message):
+def test_collection_keys_are_refused(key: str, message: str) -> None:
     with pytest.raises(YamlError) as caught:
         parse_yaml(f"server:\n  ? {key}\n  : 1\n")
     assert (caught.value.line, caught.value.column, caught.value.message, caught.value.code) == (
@@ -143,13 +155,13 @@ def test_collection_keys_are_refused(key, message):
 
 
 @pytest.mark.parametrize(("key", "name"), [("1", "1"), ("true", "true"), ("010", "010"), ("~", "~")])
-def test_scalar_keys_stay_as_written(key, name):
+def test_scalar_keys_stay_as_written(key: str, name: str) -> None:
     parsed, source_map = parse_yaml(f"role:\n  {key}: {{can_administer: false}}\n")
     assert list(parsed["role"]) == [name]
     assert source_map.get(("role", name)) == (2, 3)
 
 
-def test_source_map_positions_are_one_based():
+def test_source_map_positions_are_one_based() -> None:
     _, source_map = parse_yaml("server:\n  web:\n    roles: [a, b]\n")
     assert source_map.get(("server",)) == (1, 1)
     assert source_map.get(("server", "web")) == (2, 3)
@@ -169,7 +181,9 @@ def billion_laughs(levels: int = 9, width: int = 9) -> str:
     return "\n".join(lines) + "\n"
 
 
-def test_billion_laughs_is_refused(inventory_dir, assert_invalid_inventory):
+def test_billion_laughs_is_refused(
+    inventory_dir: MakeInventory, assert_invalid_inventory: AssertInvalid
+) -> None:
     text = billion_laughs()
     assert len(text) < 2000
     message = 'too many nodes after alias expansion (a "billion laughs" document?)'
@@ -188,7 +202,9 @@ def nested_keys(keys: int) -> str:
     return "".join("  " * i + f"k{i}:\n" for i in range(keys)) + "  " * keys + "x: 1\n"
 
 
-def test_nesting_depth_200_is_refused(inventory_dir, assert_invalid_inventory):
+def test_nesting_depth_200_is_refused(
+    inventory_dir: MakeInventory, assert_invalid_inventory: AssertInvalid
+) -> None:
     depth = 200
     text = "server:\n  web:\n    provider: " + "[" * depth + "]" * depth + "\n"
     # `server`, `web` and `provider` are three levels; the 63rd list is the 65th level,
@@ -200,7 +216,9 @@ def test_nesting_depth_200_is_refused(inventory_dir, assert_invalid_inventory):
     )
 
 
-def test_nesting_of_block_mappings_is_refused(inventory_dir, assert_invalid_inventory):
+def test_nesting_of_block_mappings_is_refused(
+    inventory_dir: MakeInventory, assert_invalid_inventory: AssertInvalid
+) -> None:
     text = nested_keys(200)
     # A key lies inside its mapping: k64 is the first node inside 65 collections
     # (line 65, column 129), the same place whichever check (text or builder) sees it.
@@ -210,14 +228,14 @@ def test_nesting_of_block_mappings_is_refused(inventory_dir, assert_invalid_inve
     )
 
 
-def test_nesting_at_the_limit_is_accepted():
+def test_nesting_at_the_limit_is_accepted() -> None:
     parsed, _ = parse_yaml(nested_keys(MAX_DEPTH - 1))
     for i in range(MAX_DEPTH - 1):
         parsed = parsed[f"k{i}"]
     assert parsed == {"x": 1}
 
 
-def test_nesting_one_past_the_limit_is_refused():
+def test_nesting_one_past_the_limit_is_refused() -> None:
     with pytest.raises(YamlError) as caught:
         parse_yaml(nested_keys(MAX_DEPTH))
     # The key x is the first node inside 65 collections: line 65, column 129.
@@ -238,8 +256,13 @@ def test_nesting_one_past_the_limit_is_refused():
     ids=["flow", "block"],
 )
 def test_very_deep_nesting_is_refused_without_crashing(
-    inventory_dir, validate_cli, expected_cli_lines, body, line, column
-):
+    inventory_dir: MakeInventory,
+    validate_cli: RunValidate,
+    expected_cli_lines: CliLines,
+    body: str,
+    line: int,
+    column: int,
+) -> None:
     # Run in a subprocess only: in-process, a crash would take pytest down with it.
     root = inventory_dir({"s.yaml": body})
     result = validate_cli(root)
@@ -249,7 +272,7 @@ def test_very_deep_nesting_is_refused_without_crashing(
     )
 
 
-def test_refusals_raise_input_error_not_crashes(inventory_dir):
+def test_refusals_raise_input_error_not_crashes(inventory_dir: MakeInventory) -> None:
     root = inventory_dir({"a.yaml": billion_laughs(), "b.yaml": "x: !!python/name:os.system ''\n"})
     with pytest.raises(InputError) as caught:
         load_inventory(root)
