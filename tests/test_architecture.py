@@ -12,7 +12,7 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parent.parent
 
 CONTRACTS = [
-    "The base modules (finding model, errors, processes, output) import nothing above them",
+    "The base modules (finding model, options, errors, processes, output) import nothing above them",
     "The inventory language knows nothing of rules, engines or reports",
     "Report formats render the finding model alone",
     "The rule language does not depend on the engines that evaluate it",

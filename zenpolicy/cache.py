@@ -52,7 +52,6 @@ from pathlib import Path
 from typing import Any, BinaryIO
 
 from zenpolicy import __version__
-from zenpolicy.api import CheckOptions
 from zenpolicy.model import (
     Check,
     Clause,
@@ -65,6 +64,7 @@ from zenpolicy.model import (
     Status,
     canonical_json,
 )
+from zenpolicy.options import CheckOptions
 
 CACHE_FORMAT = 1
 """Bumped when the layout of an entry changes; part of every key."""

@@ -14,13 +14,13 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 from zenpolicy import __version__, timings
-from zenpolicy.api import CheckOptions
 from zenpolicy.engines.native import NativeEngine
 from zenpolicy.errors import InputError, UsageError
 from zenpolicy.formats import FORMATS, RenderOptions, text
 from zenpolicy.gcpause import paused_gc
 from zenpolicy.inventory import LoadedInventory, load_inventory
 from zenpolicy.model import Finding, Report, Status, Tally, sort_findings
+from zenpolicy.options import CheckOptions
 from zenpolicy.rules.loader import Catalogue, load_catalogue
 from zenpolicy.rules.params import ResolvedParams, config_problems, resolve_params
 from zenpolicy.rules.timeutil import AsOf, parse_as_of, today

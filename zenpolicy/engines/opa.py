@@ -33,11 +33,11 @@ from urllib3.exceptions import (
     ReadTimeoutError,
 )
 
-from zenpolicy.api import OpaOptions
 from zenpolicy.engines.normalise import normalise
 from zenpolicy.errors import EngineError, UsageError
 from zenpolicy.inventory.model import Inventory
 from zenpolicy.model import Finding
+from zenpolicy.options import OpaOptions
 from zenpolicy.rules.model import Rule
 from zenpolicy.rules.rego import FINDINGS_QUERY, compile_catalogue
 from zenpolicy.rules.rego_custom import load_custom_modules
