@@ -170,7 +170,8 @@ def test_relations_with_odd_values(where: dict[str, Any]) -> None:
     }
     rule = make_rule("account", require, message="{{ address }} {{ resource.username }}")
     rules = [rule, make_rule("account", {"referrers": {"kind": "account", "via": "system"}, "where": where})]
-    when, params = parse_as_of("2026-11-26"), dict[str, Any]()
+    when = parse_as_of("2026-11-26")
+    params: dict[str, Any] = {}
     native = evaluate(rules, inv, as_of=when, params=params)
     reference = reference_engine.evaluate(rules, inv, as_of=when, params=params, display_params=params)
     same(native, reference)

@@ -19,8 +19,9 @@ from test_engine import JSON_VALUES, _estate
 
 from zenpolicy.api import CheckOptions
 from zenpolicy.check import run_rendered
-from zenpolicy.engines import native, select, sweep
+from zenpolicy.engines import native, select
 from zenpolicy.engines.compile import Env
+from zenpolicy.engines.sweep import sweeper
 from zenpolicy.formats import RenderOptions
 from zenpolicy.inventory.model import Inventory, new_resource
 from zenpolicy.model import Check, Finding, Location, Status
@@ -125,7 +126,7 @@ def test_reports_are_the_same_whether_rules_are_swept_or_judged(
     # The whole report of a generated estate, every rule swept, then none.
     options = CheckOptions(path=generated_estate(tmp_path, 3000, 6, 11), as_of="2026-11-26", jobs=1)
     swept: list[int] = []
-    real = sweep.sweeper
+    real = sweeper  # what native calls, patched there below
 
     def counted(*args: Any, **kwargs: Any) -> Any:
         loop = real(*args, **kwargs)
