@@ -54,7 +54,8 @@ jobs_option = click.option(
     type=click.IntRange(min=1),
     metavar="N",
     help="Processes to share the work among (1: this one only); the output is the same "
-    "for any N.  [default: ZENPOLICY_JOBS, else the usable CPUs, at most 4]",
+    "for any N.  [default: ZENPOLICY_JOBS, else the usable CPUs (affinity, and a container's CPU "
+    "limit), at most 4]",
 )
 
 

@@ -36,6 +36,7 @@ from __future__ import annotations
 
 import contextlib
 import gc
+import math
 import os
 import signal
 import tempfile
@@ -43,14 +44,16 @@ import threading
 from collections.abc import Callable, Iterator, Sequence
 from typing import IO, Generic, TypeVar
 
+from zenpolicy.cpulimit import cgroup_cpu_limit
 from zenpolicy.errors import UsageError
 
 S = TypeVar("S")
 
 JOBS_ENV = "ZENPOLICY_JOBS"
 DEFAULT_MAX_JOBS = 4
-"""The default is one job per usable CPU, at most this many: more processes than that
-mostly add memory (each child's copy-on-write pages) for little time."""
+"""The default is one job per usable CPU (`usable_cpus`), at most this many: more
+processes than that mostly add memory (each child's copy-on-write pages) for little
+time."""
 MAX_JOBS = 64
 """Whatever is asked, at most this many processes (a typo of `--jobs 400` must not
 fork hundreds of copies of a large inventory)."""
@@ -60,10 +63,14 @@ Work = Callable[[S, IO[bytes]], None]
 
 
 def usable_cpus() -> int:
+    """The CPUs this process may run on (its affinity), at most the CPU time its
+    cgroups allow, rounded up (a container limited to 1.5 CPUs: 2)."""
     try:
-        return len(os.sched_getaffinity(0))
+        count = len(os.sched_getaffinity(0))
     except (AttributeError, OSError):  # not Linux
-        return os.cpu_count() or 1
+        count = os.cpu_count() or 1
+    limit = cgroup_cpu_limit()
+    return count if limit is None else max(1, min(count, math.ceil(limit)))
 
 
 def default_jobs() -> int:
