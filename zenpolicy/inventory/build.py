@@ -68,6 +68,10 @@ class Collected:
         self.schema: dict[int, list[Problem]] = {}
         """Schema problems, by index in `entries` (with `schemas`)."""
 
+    def problem(self, location: Location, message: str, code: str) -> None:
+        """A problem of the file itself, after the addresses gathered so far."""
+        self.problems.append((len(self.addresses), Problem(location=location, message=message, code=code)))
+
 
 def collect_document(doc: Document, *, schemas: bool = True) -> Collected:
     """Check one file's shape and gather its resources; with `schemas`, check each
@@ -78,56 +82,23 @@ def collect_document(doc: Document, *, schemas: bool = True) -> Collected:
     value, source_map, shown = doc.value, doc.source_map, doc.path
     positions = source_map.positions
     addresses, locations, entries, resources = out.addresses, out.locations, out.entries, out.resources
+    top = Location(path=doc.path, line=1, column=1)
     if value is None:
-        out.problems.append(
-            (
-                0,
-                Problem(
-                    location=Location(path=doc.path, line=1, column=1),
-                    message="file is empty: an inventory file maps resource kinds to resources",
-                    code="empty-file",
-                ),
-            )
-        )
+        out.problem(top, "file is empty: an inventory file maps resource kinds to resources", "empty-file")
         return out
     if not isinstance(value, dict):
-        out.problems.append(
-            (
-                0,
-                Problem(
-                    location=Location(path=doc.path, line=1, column=1),
-                    message="expected a mapping of resource kinds (server:, account:, ...) at the top of the file",
-                    code="bad-structure",
-                ),
-            )
-        )
+        message = "expected a mapping of resource kinds (server:, account:, ...) at the top of the file"
+        out.problem(top, message, "bad-structure")
         return out
     for kind, named in value.items():
         if kind not in known:
             hint = difflib.get_close_matches(kind, list(known), n=1)
             suggestion = f" (did you mean {hint[0]!r}?)" if hint else ""
-            out.problems.append(
-                (
-                    len(addresses),
-                    Problem(
-                        location=_loc(doc, (kind,)),
-                        message=f"unknown resource kind {kind!r}{suggestion}",
-                        code="unknown-kind",
-                    ),
-                )
-            )
+            out.problem(_loc(doc, (kind,)), f"unknown resource kind {kind!r}{suggestion}", "unknown-kind")
             continue
         if not isinstance(named, dict):
-            out.problems.append(
-                (
-                    len(addresses),
-                    Problem(
-                        location=_loc(doc, (kind,)),
-                        message=f"{kind}: expected a mapping of resource names to attributes",
-                        code="bad-structure",
-                    ),
-                )
-            )
+            message = f"{kind}: expected a mapping of resource names to attributes"
+            out.problem(_loc(doc, (kind,)), message, "bad-structure")
             continue
         names_valid = _names_valid(named)
         validator = kinds.get(kind)
@@ -137,16 +108,8 @@ def collect_document(doc: Document, *, schemas: bool = True) -> Collected:
             location = _loc(doc, (kind, name)) if pos is None else fast_location(shown, pos[0], pos[1])
             address = f"{kind}.{name}"
             if not names_valid and not NAME_RE.match(name):
-                out.problems.append(
-                    (
-                        len(addresses),
-                        Problem(
-                            location=location,
-                            message=f"invalid resource name {name!r}: use letters, digits, '_', '-', '.', '@', starting with a letter or digit",
-                            code="bad-name",
-                        ),
-                    )
-                )
+                message = f"invalid resource name {name!r}: use letters, digits, '_', '-', '.', '@', starting with a letter or digit"
+                out.problem(location, message, "bad-name")
                 continue
             addresses.append(address)
             locations.append(location)
