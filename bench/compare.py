@@ -36,7 +36,18 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
-from run import CHECKOV_RULES, OUT, REPO, calibrate, compile_bytecode, machine, py, run_child, stage_times
+from run import (
+    CHECKOV_RULES,
+    OUT,
+    REPO,
+    calibrate,
+    compile_bytecode,
+    cores_text,
+    machine,
+    py,
+    run_child,
+    stage_times,
+)
 
 EXPORTED = ("zenpolicy", "policies", "schemas")
 
@@ -138,7 +149,7 @@ def show(result: dict[str, Any]) -> str:
         f"A = {result['revisions']['a']}, B = {result['revisions']['b']}",
         f"{result['estate']}, --format {result['format']}, --jobs {result['jobs'] or 'default'}, "
         + (f"--select {result['select']}, " if result.get("select") else "")
-        + f"{result['runs']} rounds interleaved; {m['cpu']}, {m['cores']} cores, Python {m['python']}; "
+        + f"{result['runs']} rounds interleaved; {m['cpu']}, {cores_text(m)}, Python {m['python']}; "
         f"calibration {result['calibration'][0]:.3f} / {result['calibration'][1]:.3f} s",
         f"same report: {'yes' if result['same_report'] else 'NO: the revisions report differently'}",
         "",

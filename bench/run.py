@@ -172,9 +172,12 @@ def machine() -> dict[str, Any]:
         )
     except OSError:
         mem_kb = 0
+    from zenpolicy.parallel import usable_cpus
+
     return {
         "cpu": cpu,
         "cores": os.cpu_count(),
+        "usable_cpus": usable_cpus(),  # affinity, and a container's CPU limit: the default jobs
         "ram_gb": round(mem_kb / 1024 / 1024, 1),
         "load_average": os.getloadavg(),
         "python": platform.python_version(),
@@ -390,9 +393,16 @@ STAGES_1 = ("catalogue", "load", "validate", "build", "evaluate", "sort", "repor
 STAGES_N = ("catalogue", "load", "validate", "build", "evaluate+render", "report")
 
 
+def cores_text(machine: dict[str, Any]) -> str:
+    """`2 cores`, or `8 cores (2 usable)` where the affinity or a cgroup's CPU limit
+    leaves fewer to zenpolicy than the machine has."""
+    cores, usable = machine["cores"], machine.get("usable_cpus", machine["cores"])
+    return f"{cores} cores" + (f" ({usable} usable)" if usable != cores else "")
+
+
 def show(rows: list[dict[str, Any]], info: dict[str, Any]) -> str:
     lines = [
-        f"machine: {info['machine']['cpu']}, {info['machine']['cores']} cores, "
+        f"machine: {info['machine']['cpu']}, {cores_text(info['machine'])}, "
         f"{info['machine']['ram_gb']} GB RAM, load average at start "
         f"{', '.join(f'{x:.2f}' for x in info['machine']['load_average'])}",
         "versions: " + ", ".join(f"{k} {v}" for k, v in info["versions"].items()),
