@@ -35,6 +35,7 @@ handler runs twice, and the parent's buffered output is not flushed again.
 from __future__ import annotations
 
 import contextlib
+import functools
 import gc
 import math
 import os
@@ -69,8 +70,12 @@ def usable_cpus() -> int:
         count = len(os.sched_getaffinity(0))
     except (AttributeError, OSError):  # not Linux
         count = os.cpu_count() or 1
-    limit = cgroup_cpu_limit()
+    limit = _cpu_limit()
     return count if limit is None else max(1, min(count, math.ceil(limit)))
+
+
+_cpu_limit = functools.cache(cgroup_cpu_limit)
+"""The process's cgroup limit, read once: each stage asks for the default jobs."""
 
 
 def default_jobs() -> int:
