@@ -71,7 +71,10 @@ def test_main_on_a_small_estate(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
     root = generated_estate(tmp_path / "estate", 120, 3, 4)
-    monkeypatch.setattr(parsers, "TARGET", tmp_path / "no-candidates")  # yaml-rs alone
+    # yaml-rs, and a candidate that is not installed (whatever this machine holds).
+    absent = parsers.Candidate("no-such-parser==0.1", "zenpolicy_no_such_parser", lambda m: m.loads)
+    monkeypatch.setattr(parsers, "CANDIDATES", (parsers.CANDIDATES[0], absent))
+    monkeypatch.setattr(parsers, "TARGET", tmp_path / "no-candidates")
     monkeypatch.setattr(sys, "argv", ["parsers.py", str(root), "--runs", "1"])
     monkeypatch.setattr(sys, "path", list(sys.path))  # `installed` appends the target
     parsers.main()
@@ -82,4 +85,4 @@ def test_main_on_a_small_estate(
         "1.0x yaml-rs  files as zenpolicy reads them 3/3  probes: 7 refused, "
         "9 read otherwise (caught by the guards), 0 read otherwise and let through"
     )
-    assert lines[2].startswith("  not installed (--setup): rs-turboyaml==0.2.1, pyfastyaml==0.2.0, ")
+    assert lines[2:] == ["  not installed (--setup): no-such-parser==0.1"]
