@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from zenpolicy import cache
+from zenpolicy import cache, digests, resources
 from zenpolicy.api import CheckOptions, OpaOptions, run_check
 from zenpolicy.formats import RenderOptions, render
 from zenpolicy.output import OutputError
@@ -42,11 +42,11 @@ def _estate(root: Path) -> Path:
 def test_cache_dir_precedence(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     monkeypatch.setenv("ZENPOLICY_CACHE_DIR", str(tmp_path / "a"))
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "x"))
-    assert cache.cache_dir() == tmp_path / "a"
+    assert resources.cache_dir() == tmp_path / "a"
     monkeypatch.delenv("ZENPOLICY_CACHE_DIR")
-    assert cache.cache_dir() == tmp_path / "x" / "zenpolicy"
+    assert resources.cache_dir() == tmp_path / "x" / "zenpolicy"
     monkeypatch.delenv("XDG_CACHE_HOME")
-    assert cache.cache_dir() == Path.home() / ".cache" / "zenpolicy"
+    assert resources.cache_dir() == Path.home() / ".cache" / "zenpolicy"
 
 
 # ---- entries ----------------------------------------------------------------------------
@@ -172,26 +172,26 @@ def test_key_changes_with_anything_the_result_depends_on(tmp_path: Path, change:
 def test_key_changes_with_the_tool(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     root = _estate(tmp_path / "inv")
     before = _key(root)
-    cache.tool_fingerprint.cache_clear()
-    monkeypatch.setattr(cache, "__version__", "99.0")
+    digests.tool_fingerprint.cache_clear()
+    monkeypatch.setattr(digests, "__version__", "99.0")
     try:
         assert _key(root) != before
     finally:
-        cache.tool_fingerprint.cache_clear()
+        digests.tool_fingerprint.cache_clear()
 
 
 def test_key_changes_with_a_library(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """Another version of a library that decides values (here RE2) is another key."""
     root = _estate(tmp_path / "inv")
     before = _key(root)
-    stamp = cache.library_stamp
-    cache.tool_fingerprint.cache_clear()
-    monkeypatch.setattr(cache, "library_stamp", lambda name: stamp(name) + ("+1" if name == "re2" else ""))
+    stamp = digests.library_stamp
+    digests.tool_fingerprint.cache_clear()
+    monkeypatch.setattr(digests, "library_stamp", lambda name: stamp(name) + ("+1" if name == "re2" else ""))
     try:
         assert _key(root) != before
     finally:
-        cache.tool_fingerprint.cache_clear()
-    assert "re2" in cache._LIBRARIES and stamp("re2").startswith("re2:/")
+        digests.tool_fingerprint.cache_clear()
+    assert "re2" in digests.LIBRARIES and stamp("re2").startswith("re2:/")
     assert stamp("no_such_library_here") == "no_such_library_here:absent"
 
 

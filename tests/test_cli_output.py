@@ -18,8 +18,8 @@ from click.testing import CliRunner
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from zenpolicy import cache, cli_check, output
 from zenpolicy import cli as cli_module
+from zenpolicy import cli_check, output, resources
 from zenpolicy.formats import FORMATS
 from zenpolicy.formats import json as json_format
 from zenpolicy.model import Report
@@ -95,7 +95,7 @@ def test_rendering_failure_writes_nothing(tmp_path: Path, monkeypatch: Any, afte
             assert not target.exists()
         assert os.listdir(tmp_path) == ([] if existing is None else ["r.json"])
         assert existing is None or target.read_text(encoding="utf-8") == existing
-    assert list(cache.cache_dir().glob("*")) == []
+    assert list(resources.cache_dir().glob("*")) == []
 
 
 def test_write_atomic_chunks_streams_and_fails_whole(tmp_path: Path) -> None:

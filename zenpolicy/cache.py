@@ -36,22 +36,19 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
-import importlib.util
 import json
 import marshal
 import os
 import queue
-import sys
 import tempfile
 import threading
 import zlib
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, fields, replace
-from functools import cache
 from pathlib import Path
 from typing import Any, BinaryIO
 
-from zenpolicy import __version__
+from zenpolicy.digests import tool_fingerprint, tree_digest
 from zenpolicy.model import (
     Check,
     Clause,
@@ -65,6 +62,7 @@ from zenpolicy.model import (
     canonical_json,
 )
 from zenpolicy.options import CheckOptions
+from zenpolicy.resources import cache_dir
 
 CACHE_FORMAT = 1
 """Bumped when the layout of an entry changes; part of every key."""
@@ -74,8 +72,6 @@ MAX_BYTES = 2 * 1024**3
 """Older entries are removed beyond these (a 100k-resource JSON report is about 195 MB)."""
 
 _MAGIC = b"zenpolicy-cache\n"
-_LIBRARIES = ("yaml_rs", "yaml", "jsonschema", "jsonschema_rs", "cronsim", "jinja2", "re2", "orjson", "click")
-"""The libraries whose behaviour reaches a report (by import name)."""
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -88,80 +84,7 @@ class Entry:
     """Small JSON facts the caller needs without decoding the payload (exit code...)."""
 
 
-def cache_dir() -> Path:
-    """Where entries live (not created until something is stored)."""
-    explicit = os.environ.get("ZENPOLICY_CACHE_DIR")
-    if explicit:
-        return Path(explicit)
-    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
-    return Path(base) / "zenpolicy"
-
-
 # ---- keys -------------------------------------------------------------------------------
-
-
-def _digest_files(paths: Iterable[Path], base: Path) -> list[tuple[str, str]]:
-    out = []
-    for path in paths:
-        rel = path.relative_to(base).as_posix()
-        out.append((rel, hashlib.sha256(path.read_bytes()).hexdigest()))
-    return sorted(out)
-
-
-def library_stamp(name: str) -> str:
-    """Where a library is installed, and when (sizes and times of its module and its
-    directory): another version is other files. Found without importing the library
-    and without `importlib.metadata`, whose import and scan of every installed
-    distribution cost more than the rest of a small check's key."""
-    spec = importlib.util.find_spec(name)
-    if spec is None or spec.origin is None:
-        return f"{name}:absent"
-    origin = Path(spec.origin)
-    stamps = [f"{p}:{s.st_size}:{s.st_mtime_ns}" for p in (origin, origin.parent) for s in (p.stat(),)]
-    return f"{name}:{'|'.join(stamps)}"
-
-
-def tree_digest(root: Path, suffixes: tuple[str, ...] = ()) -> str:
-    """SHA-256 over the relative paths and contents of the files below `root`."""
-    if not root.exists():
-        return "missing"
-    if root.is_file():
-        return hashlib.sha256(root.read_bytes()).hexdigest()
-    files = [
-        p
-        for p in root.rglob("*")
-        if p.is_file() and "__pycache__" not in p.parts and (not suffixes or p.name.endswith(suffixes))
-    ]
-    return hashlib.sha256(canonical_json(_digest_files(files, root)).encode()).hexdigest()
-
-
-@cache
-def install_digests() -> tuple[str, str]:
-    """The digests of this installation's Python sources and of its schemas: they
-    change only with the installation, so once per process (the stored catalogue's key
-    and the result cache's both hold them)."""
-    from zenpolicy.resources import schemas_dir
-
-    return tree_digest(Path(__file__).resolve().parent, (".py",)), tree_digest(schemas_dir())
-
-
-@cache
-def tool_fingerprint() -> str:
-    """What identifies this installation's behaviour (computed once per process)."""
-    from zenpolicy.resources import policies_dir
-
-    sources, schemas = install_digests()
-    libraries = {name: library_stamp(name) for name in _LIBRARIES}
-    parts = {
-        "zenpolicy": __version__,
-        "source": sources,
-        "schemas": schemas,
-        "policies": tree_digest(policies_dir()),
-        "libraries": libraries,
-        "python": sys.version,
-        "fast_yaml": os.environ.get("ZENPOLICY_FAST_YAML", "1"),
-    }
-    return hashlib.sha256(canonical_json(parts).encode()).hexdigest()
 
 
 def input_files(root: Path) -> list[InputFile]:

@@ -1,11 +1,13 @@
-"""Where the shipped data lives: schemas and the built-in policies.
+"""Where the shipped data lives (schemas and the built-in policies), and where the
+caches go.
 
-In a source checkout (and an editable install) they sit at the repository root; a
-wheel carries them inside the package under `_data/` (see pyproject.toml).
+In a source checkout (and an editable install) the data sits at the repository root; a
+wheel carries it inside the package under `_data/` (see pyproject.toml).
 """
 
 from __future__ import annotations
 
+import os
 from functools import cache
 from pathlib import Path
 
@@ -27,3 +29,13 @@ def schemas_dir() -> Path:
 
 def policies_dir() -> Path:
     return data_dir("policies")
+
+
+def cache_dir() -> Path:
+    """Where the result cache's entries live (not created until something is stored);
+    the stored catalogue keeps its own beside it (`rules/stored.py`)."""
+    explicit = os.environ.get("ZENPOLICY_CACHE_DIR")
+    if explicit:
+        return Path(explicit)
+    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+    return Path(base) / "zenpolicy"

@@ -18,7 +18,7 @@ Reading it back takes about 25 ms (JSON, then the dataclasses), and the key 10 m
 Only a catalogue that loaded without a
 problem is stored; anything unexpected when reading (truncated, another format, a
 directory others can write to) is a miss, and the rules are loaded from their files.
-Entries live beside the result cache's directory (`zenpolicy.cache.cache_dir()`
+Entries live beside the result cache's directory (`zenpolicy.resources.cache_dir()`
 followed by `-catalogue`); the 8 most recent are kept.
 
 Reading an entry runs no code: it is JSON, and the decoder builds only the rule
@@ -48,6 +48,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from zenpolicy import __version__
+from zenpolicy.digests import install_digests, library_stamp, tree_digest
+from zenpolicy.resources import cache_dir
 
 if TYPE_CHECKING:
     from zenpolicy.rules.loader import Catalogue
@@ -65,16 +67,12 @@ def enabled() -> bool:
 def _directory() -> Path:
     """Beside the result cache (`~/.cache/zenpolicy-catalogue` by default), not in it:
     that one holds nothing but its own entries."""
-    from zenpolicy.cache import cache_dir
-
     results = cache_dir()
     return results.with_name(results.name + "-catalogue")
 
 
 def key(dirs: Sequence[Path]) -> str:
     """The key of the catalogue loaded from `dirs` (the built-in directory first)."""
-    from zenpolicy.cache import install_digests, library_stamp, tree_digest
-
     sources, schemas = install_digests()
     parts = [
         f"format {FORMAT}",
