@@ -223,6 +223,9 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=5)
     parser.add_argument("--setup", action="store_true", help=f"install the candidates into {TARGET}")
     opts = parser.parse_args()
+    if not fastload.enabled():
+        # With the fast path off, every probe would read as caught by its guards.
+        parser.error("the fast path is turned off (ZENPOLICY_FAST_YAML=0): its guards cannot be probed")
     if opts.setup:
         setup()
     candidates = installed()

@@ -86,3 +86,16 @@ def test_main_on_a_small_estate(
         "9 read otherwise (caught by the guards), 0 read otherwise and let through"
     )
     assert lines[2:] == ["  not installed (--setup): no-such-parser==0.1"]
+
+
+def test_refuses_to_probe_with_the_fast_path_off(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv("ZENPOLICY_FAST_YAML", "0")
+    monkeypatch.setattr(sys, "argv", ["parsers.py", "anywhere"])
+    with pytest.raises(SystemExit) as exit_:
+        parsers.main()
+    assert exit_.value.code == 2
+    assert capsys.readouterr().err.splitlines()[-1] == (
+        "parsers.py: error: the fast path is turned off (ZENPOLICY_FAST_YAML=0): its guards cannot be probed"
+    )
