@@ -40,6 +40,8 @@ def findings_from_answer(
     if not isinstance(answer, list):
         raise AnswerError(f"data.zenpolicy.findings is {_type(answer)}, not a list of findings")
     by_id = {rule.id: rule for rule in rules}
+    # Each rule's top leaves described and located once, not once per finding.
+    shapes = {rule.id: _leaf_shape(rule) for rule in rules}
     seen: dict[tuple[str, str], Status] = {}
     findings: list[Finding] = []
     for index, raw in enumerate(answer):
@@ -53,7 +55,7 @@ def findings_from_answer(
         if (rule_id, address) in seen:
             raise AnswerError(f"two findings for rule {rule_id} on {address}")
         seen[(rule_id, address)] = status
-        findings.append(_finding(rule, inventory, address, status, evidence, params))
+        findings.append(_finding(rule, shapes[rule_id], inventory, address, status, evidence, params))
     missing = [rule.id for rule in rules if not any(key[0] == rule.id for key in seen)]
     if missing:
         shown = ", ".join(missing[:5]) + (f" and {len(missing) - 5} more" if len(missing) > 5 else "")
@@ -86,15 +88,23 @@ def _shape(raw: Any, index: int) -> tuple[str, str, Status, list[Check]]:
     return raw["rule_id"], raw["address"], status, checks
 
 
+def _leaf_shape(rule: Rule) -> tuple[list[str], list[tuple[str, ...] | None]]:
+    """The tests a finding of `rule` lists as evidence, in order, and the attribute each
+    one reads (see rules/leaves.py)."""
+    leaves = top_leaves(rule.require)
+    return [ast.describe(leaf) for leaf in leaves], [leaf_path(leaf) for leaf in leaves]
+
+
 def _finding(
     rule: Rule,
+    shape: tuple[list[str], list[tuple[str, ...] | None]],
     inventory: Inventory,
     address: str,
     status: Status,
     evidence: list[Check],
     params: Mapping[str, Any],
 ) -> Finding:
-    leaves = top_leaves(rule.require)
+    texts, paths = shape
     if status is Status.NOT_APPLICABLE:
         if address != INVENTORY_ADDRESS or rule.resource == INVENTORY:
             raise AnswerError(f"rule {rule.id}: a not_applicable finding on {address}")
@@ -107,7 +117,6 @@ def _finding(
             location=inventory.root,
             message=message,
         )
-    texts = [ast.describe(leaf) for leaf in leaves]
     if [check.test for check in evidence] != texts:
         raise AnswerError(
             f"rule {rule.id} on the server is not the local one (its tests differ): "
@@ -127,7 +136,7 @@ def _finding(
     else:
         attrs = {} if resource is None else resource.attrs
         message = render_message(rule.message, address=address, attrs=attrs, params=params, evidence=evidence)
-        location = failure_location([leaf_path(leaf) for leaf in leaves], evidence, resource, location)
+        location = failure_location(paths, evidence, resource, location)
     return Finding(
         rule_id=rule.id,
         address=address,
