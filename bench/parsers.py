@@ -41,7 +41,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from run import REPO  # bench/run.py, beside this file
+from run import REPO, cores_text, machine  # bench/run.py, beside this file
 
 TARGET = REPO / "bench" / "out" / "parsers"
 
@@ -242,9 +242,11 @@ def main() -> None:
                 seconds[candidate.name].append(time.perf_counter() - start)
             same[candidate.name] = sum(map(_same, values, expected))
             del values
+    host = machine()
     print(
         f"{opts.root}: {len(texts)} files, {sum(map(len, texts)) / 1e6:.1f} MB; "
-        f"medians of {opts.runs} rounds; Python {sys.version.split()[0]}"
+        f"medians of {opts.runs} rounds; {host['cpu']}, {cores_text(host)}, {host['ram_gb']} GB RAM, "
+        f"Python {host['python']}"
     )
     base = statistics.median(seconds["yaml-rs==0.1.6"]) if "yaml-rs==0.1.6" in seconds else float("nan")
     for candidate, loads in candidates:
