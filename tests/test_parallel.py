@@ -10,6 +10,8 @@ from __future__ import annotations
 import hashlib
 import os
 import signal
+import sys
+import tempfile
 import threading
 import time
 from pathlib import Path
@@ -496,6 +498,33 @@ def test_sharded_json_report_is_the_report_of_all_findings(estate: Path) -> None
     assert len(taken) == 3
     assert all(taken)
     assert _rendered(estate, 1) == (report.tally(), expected)  # the usual path
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="holes are punched on Linux")
+@pytest.mark.parametrize("piece", [3, 1 << 20])
+def test_processes_files_are_given_back_as_the_report_is_copied(
+    monkeypatch: pytest.MonkeyPatch, piece: int
+) -> None:
+    # The blocks of two processes' files, copied in the report's order, each piece's
+    # pages freed once it is consumed (zenpolicy/holes.py): the report's bytes are
+    # those of the blocks, and each file reads as zeros where its blocks were, not
+    # before the consumer has taken them.
+    monkeypatch.setattr(sharded, "_PIECE", piece)
+    with tempfile.TemporaryFile() as first, tempfile.TemporaryFile() as second:
+        first.write(b"AAAAAAAbbbbbbbbbb-trailer")
+        second.write(b"CCCCdddddd")
+        first.flush()
+        second.flush()
+        key = (0, 0, "R")
+        order = [(key, 1, 0, 4), (key, 0, 0, 7), (key, 1, 4, 6), (key, 0, 7, 10)]
+        items = sharded._items([first, second], order)
+        consumed = next(items)
+        # The first piece is not given back while the consumer holds it.
+        assert os.pread(second.fileno(), 4, 0) == b"CCCC"
+        consumed += b"".join(items)
+        assert consumed == b"CCCC,\nAAAAAAA,\ndddddd,\nbbbbbbbbbb"
+        assert os.pread(first.fileno(), 100, 0) == bytes(17) + b"-trailer"
+        assert os.pread(second.fileno(), 100, 0) == bytes(10)
 
 
 @pytest.mark.usefixtures("always_parallel")

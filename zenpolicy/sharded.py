@@ -40,6 +40,7 @@ from zenpolicy.engines import native
 from zenpolicy.engines.compile import Env
 from zenpolicy.formats import RenderOptions
 from zenpolicy.formats import json as json_format
+from zenpolicy.holes import Puncher
 from zenpolicy.model import (
     BlockKey,
     Check,
@@ -160,10 +161,11 @@ def json_report(prepared: Prepared, count: int) -> tuple[Report, Tally, Iterator
         for index in queue:
             findings, addresses, parts = _rule_parts(rules[index], env, params.display)
             for key, render in parts:
-                data = b"".join(render())
-                out.write(data)
-                written.append((key, offset, len(data)))
-                offset += len(data)
+                start = offset
+                for data in render():  # not joined: a rule's passes can be 20 MB
+                    out.write(data)
+                    offset += len(data)
+                written.append((key, start, offset - start))
             done += findings
             passed += addresses
         trailer = marshal.dumps((written, Tally.of(done, passed=passed).to_plain()))
@@ -226,6 +228,9 @@ def _chunks(
 
 
 def _items(files: list[IO[bytes]], order: list[tuple[BlockKey, int, int, int]]) -> Iterator[bytes]:
+    # Each piece's pages are freed once it is consumed (written to the report): the
+    # report's pages are then those, not new ones (see holes.py).
+    puncher = Puncher()
     for index, (_, n, offset, length) in enumerate(order):
         if index:
             yield b",\n"
@@ -235,8 +240,10 @@ def _items(files: list[IO[bytes]], order: list[tuple[BlockKey, int, int, int]]) 
             data = source.read(min(length, _PIECE))
             if not data:
                 raise AssertionError("a process's report file is shorter than its index says")
-            length -= len(data)
             yield data
+            puncher.punch(source.fileno(), offset, len(data))
+            offset += len(data)
+            length -= len(data)
 
 
 def _read_trailer(source: IO[bytes]) -> tuple[list[Block], Tally]:
