@@ -18,7 +18,6 @@ same, it only keeps its pages until the file is closed.
 
 from __future__ import annotations
 
-import ctypes
 import sys
 from collections.abc import Callable
 
@@ -30,6 +29,8 @@ Fallocate = Callable[[int, int, int, int], int]
 def _fallocate() -> Fallocate | None:
     if not sys.platform.startswith("linux"):
         return None
+    import ctypes  # here: 8 ms to import, for the large reports that punch holes only
+
     try:
         libc = ctypes.CDLL(None, use_errno=True)  # the C library this process runs with
         # The 64-bit offset variant where the C library has both (32-bit systems).
