@@ -6,6 +6,7 @@ from __future__ import annotations
 import os
 import sys
 import tempfile
+from typing import IO
 
 import pytest
 
@@ -16,7 +17,7 @@ pytestmark = pytest.mark.skipif(not sys.platform.startswith("linux"), reason="fa
 MB = 1 << 20
 
 
-def _file(size: int) -> tempfile._TemporaryFileWrapper[bytes]:
+def _file(size: int) -> IO[bytes]:
     handle = tempfile.NamedTemporaryFile()  # noqa: SIM115 - closed by the tests
     handle.write(b"x" * size)
     handle.flush()
