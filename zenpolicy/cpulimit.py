@@ -53,8 +53,10 @@ def _v1_limits(root: Path, controllers: str, path: str) -> list[float]:
     # (`cpu,cpuacct`), often with a link named after each; in a container without a
     # cgroup namespace, the container's own cgroup is mounted at the top, where `path`
     # (its host path) does not exist: the top of the mount is among the ancestors.
+    # Resolved first, so that a link and the directory it names are read once.
     limits = []
-    for mount in dict.fromkeys([root / controllers, root / "cpu", root / "cpu,cpuacct"]):
+    mounts = [root / controllers, root / "cpu", root / "cpu,cpuacct"]
+    for mount in dict.fromkeys(mount.resolve() for mount in mounts):
         for directory in _ancestors(mount, path):
             quota, period = _read(directory / "cpu.cfs_quota_us"), _read(directory / "cpu.cfs_period_us")
             if quota is not None and period is not None:
