@@ -182,6 +182,8 @@ def machine() -> dict[str, Any]:
         "load_average": os.getloadavg(),
         "python": platform.python_version(),
         "interpreter": sys.executable,
+        "base_interpreter": base_interpreter(),
+        "libpython": libpython(),
         "startup": interpreter_startup(),
         "platform": platform.platform(),
     }
@@ -236,9 +238,44 @@ def setup(sizes: list[int], files: int, seed: int, checkov: bool) -> None:
                 check=True,
             )  # fmt: skip
             stamp.write_text(wanted)
-    if checkov and not CHECKOV.exists():
-        subprocess.run([sys.executable, "-m", "venv", str(CHECKOV_VENV)], check=True)
+    # Checkov runs on the interpreter zenpolicy runs on: a venv made from another one
+    # (a build of CPython 25-40% slower or faster, see docs/performance.md) is made again.
+    if checkov and (not CHECKOV.exists() or venv_base(CHECKOV_VENV) != base_interpreter()):
+        subprocess.run([sys.executable, "-m", "venv", "--clear", str(CHECKOV_VENV)], check=True)
         subprocess.run([str(CHECKOV_VENV / "bin" / "pip"), "install", "-q", "checkov"], check=True)
+
+
+def base_interpreter() -> str:
+    """The interpreter this one's virtual environment was made from (itself, outside
+    one), symbolic links resolved."""
+    return os.path.realpath(getattr(sys, "_base_executable", sys.executable))
+
+
+def venv_base(venv: Path) -> str | None:
+    """The interpreter `venv` was made from (its pyvenv.cfg's `executable`, links
+    resolved), or None when that is not written down."""
+    try:
+        text = (venv / "pyvenv.cfg").read_text(encoding="utf-8")
+    except OSError:
+        return None
+    for line in text.splitlines():
+        key, sep, value = line.partition("=")
+        if sep and key.strip() == "executable":
+            return os.path.realpath(value.strip())
+    return None
+
+
+def libpython() -> str:
+    """`shared` when this process runs CPython from libpython*.so, `static` when the
+    interpreter is linked into its executable. A shared libpython is built
+    position-independent and is what source builds without `--enable-optimizations`
+    usually are (pyenv's default); distributions link theirs statically, optimised
+    with the profile of a training run (PGO) and at link time (LTO)."""
+    try:
+        maps = Path("/proc/self/maps").read_text()
+    except OSError:
+        return "unknown"
+    return "shared" if "/libpython" in maps else "static"
 
 
 def compile_bytecode(package: Path = REPO / "zenpolicy") -> None:
@@ -406,7 +443,8 @@ def show(rows: list[dict[str, Any]], info: dict[str, Any]) -> str:
         f"{info['machine']['ram_gb']} GB RAM, load average at start "
         f"{', '.join(f'{x:.2f}' for x in info['machine']['load_average'])}",
         "versions: " + ", ".join(f"{k} {v}" for k, v in info["versions"].items()),
-        f"interpreter: {info['machine']['interpreter']} (python {info['machine']['python']}; "
+        f"interpreter: {info['machine']['interpreter']} (python {info['machine']['python']}, made from "
+        f"{info['machine'].get('base_interpreter', '?')}, libpython {info['machine'].get('libpython', '?')}; "
         f"`-c pass` takes {info['machine']['startup']:.3f} s)",
         f"host speed: the calibration loop took {info['calibration'][0]:.3f} s before the series and "
         f"{info['calibration'][1]:.3f} s after; before each size, in the table (compare figures only at "
