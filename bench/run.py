@@ -208,6 +208,9 @@ def versions() -> dict[str, str]:
     if CHECKOV.exists():
         done = subprocess.run([str(CHECKOV), "--version"], capture_output=True, text=True, check=False)
         out["checkov"] = done.stdout.strip()
+        # Shown beside the version: a Checkov environment left from another interpreter
+        # (a run without --setup) would skew the ratio.
+        out["checkov's python"] = venv_base(CHECKOV_VENV) or "unknown"
     return out
 
 
