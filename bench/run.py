@@ -241,8 +241,9 @@ def setup(sizes: list[int], files: int, seed: int, checkov: bool) -> None:
                 check=True,
             )  # fmt: skip
             stamp.write_text(wanted)
-    # Checkov runs on the interpreter zenpolicy runs on: a venv made from another one
-    # (a build of CPython 25-40% slower or faster, see docs/performance.md) is made again.
+    # Checkov runs on the interpreter zenpolicy runs on: a venv made from another one is
+    # made again (two builds of CPython 3.11 differ by 10-30% on this machine:
+    # docs/performance.md, "The interpreter").
     if checkov and (not CHECKOV.exists() or venv_base(CHECKOV_VENV) != base_interpreter()):
         subprocess.run([sys.executable, "-m", "venv", "--clear", str(CHECKOV_VENV)], check=True)
         subprocess.run([str(CHECKOV_VENV / "bin" / "pip"), "install", "-q", "checkov"], check=True)
@@ -270,10 +271,10 @@ def venv_base(venv: Path) -> str | None:
 
 def libpython() -> str:
     """`shared` when this process runs CPython from libpython*.so, `static` when the
-    interpreter is linked into its executable. A shared libpython is built
-    position-independent and is what source builds without `--enable-optimizations`
-    usually are (pyenv's default); distributions link theirs statically, optimised
-    with the profile of a training run (PGO) and at link time (LTO)."""
+    interpreter is linked into its executable. With the interpreter's path, it tells
+    the builds apart: pyenv's default build here is shared and unoptimised, Debian's is
+    static, with PGO and LTO. It does not say alone whether a build is optimised
+    (some distributions ship an optimised shared libpython)."""
     try:
         maps = Path("/proc/self/maps").read_text()
     except OSError:
