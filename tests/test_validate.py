@@ -30,9 +30,16 @@ from referencing.jsonschema import DRAFT202012
 
 from zenpolicy.errors import InputError
 from zenpolicy.inventory import load_inventory
-from zenpolicy.inventory.build import collect_document, collect_resources, merge_collected, schema_problems
+from zenpolicy.inventory.build import (
+    collect_document,
+    collect_resources,
+    link,
+    merge_collected,
+    schema_problems,
+)
 from zenpolicy.inventory.loader import Document
 from zenpolicy.inventory.yaml12 import parse_yaml
+from zenpolicy.model import Location
 
 REPO = Path(__file__).resolve().parents[1]
 SCHEMAS = REPO / "schemas"
@@ -664,6 +671,60 @@ def test_reference_locations_point_at_list_items(inventory_dir: MakeInventory) -
         (7, 9, "server.web: admins references account.a, which is not declared"),
         (8, 9, "server.web: admins references account.b, which is not declared"),
     ]
+
+
+REFERRING = (
+    "system:\n  ssh: {}\n  vault: {}\n"
+    "account:\n"
+    "  a: {system: system.ssh, type: human, status: active}\n"
+    "  b: {system: system.vault, type: human, status: active}\n"
+    "  c: {system: system.ssh, type: human, status: active}\n"
+    "server:\n"
+    "  web: {provider: OVH, country: FR, roles: [hosting], admins: [account.c, account.a, account.c]}\n"
+    "  db: {provider: OVH, country: FR, roles: [hosting], admins: [account.a]}\n"
+)
+
+
+def _referrers(text: str) -> tuple[dict[str, list[str]], list[str]]:
+    """Who references each account and system, and the problems of linking `text`."""
+    value, smap = parse_yaml(text)
+    resources, problems = collect_resources(
+        [Document(path="i.yaml", value=value, source_map=smap, sha256="")]
+    )
+    inv, more = link(resources, Location(path="i"))
+    found = {
+        target: [r.address for r in inv.referrers(target, kind, via)]
+        for target, kind, via in [
+            ("account.a", "server", "admins"),
+            ("account.c", "server", "admins"),
+            ("system.ssh", "account", "system"),
+            ("system.vault", "account", "system"),
+        ]
+    }
+    return found, [p.message for p in problems + more]
+
+
+def test_referrers_are_indexed_alike_whether_or_not_a_reference_is_wrong() -> None:
+    # A column of valid references is indexed at once; one wrong reference sends its
+    # column through one resource at a time. Both give each target its referrers once,
+    # in address order, however many times a list names it.
+    expected = {
+        "account.a": ["server.db", "server.web"],
+        "account.c": ["server.web"],
+        "system.ssh": ["account.a", "account.c"],
+        "system.vault": ["account.b"],
+    }
+    assert _referrers(REFERRING) == (expected, [])
+    broken = REFERRING.replace("admins: [account.a]}", "admins: [account.a, account.zz, 7]}").replace(
+        "b: {system: system.vault", "b: {system: vault"
+    )
+    assert _referrers(broken) == (
+        expected | {"system.vault": []},
+        [
+            "account.b: system must be a reference kind.name to a system; got 'vault'",
+            "server.db: admins references account.zz, which is not declared",
+        ],
+    )
 
 
 # --------------------------------------------------------------------------- determinism

@@ -11,8 +11,8 @@ from __future__ import annotations
 import difflib
 import re
 from collections.abc import Collection, Iterable
-from itertools import groupby, repeat
-from operator import attrgetter
+from itertools import compress, groupby, repeat
+from operator import attrgetter, is_, is_not
 from typing import Any
 
 from cronsim import CronSim, CronSimError
@@ -29,6 +29,7 @@ _ADDRESS = attrgetter("address")
 and `_`, all above the `.` that ends it, so a kind that begins another sorts first,
 as in the pair (3.5x faster than building a pair per resource: 0.03 s at 100k)."""
 _KIND = attrgetter("kind")
+_ATTRS = attrgetter("attrs")
 CRON_EPOCH = __import__("datetime").datetime(2026, 1, 1)
 
 
@@ -215,56 +216,24 @@ def link(resources: list[Resource], root: Location) -> tuple[Inventory, list[Pro
     inv = Inventory(root=root)
     ordered = sorted(resources, key=_ADDRESS)
     by_address = inv.by_address
-    by_address.update((res.address, res) for res in ordered)
+    by_address.update(zip(map(_ADDRESS, ordered), ordered, strict=True))
     for kind, run in groupby(ordered, key=_KIND):
         inv.by_kind[kind] = list(run)
     problems: list[Problem] = []
     schemas = kind_schemas()
     cron_ok: dict[str, str | None] = {}
-    # One reference attribute of one kind at a time (its reverse index looked up once),
-    # its resources in order: each index lists its referrers as a resource-by-resource
-    # pass would. The references are gathered first, (resource, target, index in the
-    # list or None), by comprehensions: most resources lack most reference attributes,
-    # and a single reference needs no loop of its own (200k references at 100k: 0.20
-    # -> 0.18 s). A value of the wrong type (a number, or a text where a list is due)
-    # holds no reference: the schema's problem says what is wrong with it.
+    # One reference attribute of one kind at a time, its resources in order: each
+    # reverse index lists its referrers as a resource-by-resource pass would. A value
+    # of the wrong type (a number, or a text where a list is due) holds no reference:
+    # the schema's problem says what is wrong with it.
     for kind, members in inv.by_kind.items():
-        for path, allowed, is_list in reference_paths(schemas[kind]):
-            via = ".".join(path)
-            reverse_index = inv.reverse_index(kind, via)
-            if len(path) == 1:
-                part = path[0]
-                values = [(res, value) for res in members if (value := res.attrs.get(part)) is not None]
-            else:
-                values = [
-                    (res, value) for res in members if (value := _values_at(res.attrs, path)) is not None
-                ]
-            refs: Iterable[tuple[Resource, Any, int | None]]
-            if is_list:
-                refs = [
-                    (res, t, i) for res, value in values if type(value) is list for i, t in enumerate(value)
-                ]
-            else:
-                # zip reuses its tuple from one item to the next: none made per reference.
-                holders, targets = zip(*values, strict=True) if values else ((), ())
-                refs = zip(holders, targets, repeat(None), strict=False)
-            for res, target, index in refs:
-                if type(target) is not str:
-                    continue  # the schema has already said it must be a string
-                found = by_address.get(target)
-                if found is not None and found.kind in allowed:
-                    referring = reverse_index.get(target)  # add_referrer, inlined
-                    if referring is None:
-                        reverse_index[target] = [res]
-                    elif referring[-1] is not res:
-                        referring.append(res)
-                    continue
-                problem, code = _check_reference(inv, res, via, target, allowed)
-                if problem is not None:
-                    at: tuple[str | int, ...] = path if index is None else (*path, index)
-                    problems.append(Problem(location=res.attribute_location(at), message=problem, code=code))
-                else:
-                    add_referrer(reverse_index, res, target)
+        references = reference_paths(schemas[kind])
+        columns = _Columns(members) if references else None
+        for path, allowed, is_list in references:
+            holders, values = columns.present(path) if columns else ([], [])
+            index = inv.reverse_index(kind, ".".join(path))
+            if not _index_valid(index, holders, values, is_list, by_address, allowed):
+                problems += _check_references(inv, kind, holders, values, path, allowed, is_list)
         for path in cron_paths(schemas[kind]):
             for res in members:
                 expr = _values_at(res.attrs, path)
@@ -281,6 +250,108 @@ def link(resources: list[Resource], root: Location) -> tuple[Inventory, list[Pro
                         )
                     )
     return inv, problems
+
+
+class _Columns:
+    """The values of one kind's resources at attribute paths, read a column at a time
+    by `map` (in C), where a comprehension looked up the attributes and `get` of each
+    resource again for each path. With the references of a column checked at once
+    (`_index_valid`), `link` at 100k resources: 0.147 -> 0.121 s (median of 7)."""
+
+    __slots__ = ("attrs", "members", "plain")
+
+    def __init__(self, members: list[Resource]) -> None:
+        self.members = members
+        self.attrs = list(map(_ATTRS, members))
+        self.plain = set(map(type, self.attrs)) <= {dict}
+        """Whether every resource's attributes are a dict (as parsed), so that
+        `dict.get` reads them."""
+
+    def present(self, path: tuple[str, ...]) -> tuple[list[Resource], list[Any]]:
+        """The resources that have a value (not null) at `path`, and those values."""
+        if len(path) == 1 and self.plain:
+            values = list(map(dict.get, self.attrs, repeat(path[0])))
+        else:
+            values = [_values_at(attrs, path) for attrs in self.attrs]
+        keep = list(map(is_not, values, repeat(None)))
+        return list(compress(self.members, keep)), list(compress(values, keep))
+
+
+def _index_valid(
+    index: dict[str, list[Resource]],
+    holders: list[Resource],
+    values: list[Any],
+    is_list: bool,
+    by_address: dict[str, Resource],
+    allowed: tuple[str, ...],
+) -> bool:
+    """Fill the reverse `index` of one reference attribute and say True when every
+    reference in it is valid (a text naming a declared resource of an allowed kind),
+    checked over the whole column at once: then no resource needs looking at alone.
+    False, with `index` untouched, when any is not: `_check_references` then goes
+    through them one by one, for the problems in order."""
+    targets: list[Any]
+    if is_list:
+        if not set(map(type, values)) <= {list}:
+            return False
+        sources = [res for res, value in zip(holders, values, strict=True) for _ in value]
+        targets = [target for value in values for target in value]
+    else:
+        sources, targets = holders, values
+    if not set(map(type, targets)) <= {str}:
+        return False
+    found = list(map(by_address.get, targets))
+    if any(map(is_, found, repeat(None))) or not set(map(_KIND, found)) <= set(allowed):
+        return False
+    get = index.get
+    for res, target in zip(sources, targets, strict=True):
+        referring = get(target)  # add_referrer, inlined
+        if referring is None:
+            index[target] = [res]
+        elif referring[-1] is not res:  # a list naming one target twice
+            referring.append(res)
+    return True
+
+
+def _check_references(
+    inv: Inventory,
+    kind: str,
+    holders: list[Resource],
+    values: list[Any],
+    path: tuple[str, ...],
+    allowed: tuple[str, ...],
+    is_list: bool,
+) -> list[Problem]:
+    """Index one reference attribute's valid references, resource by resource, and
+    say what is wrong with the others."""
+    problems: list[Problem] = []
+    via = ".".join(path)
+    reverse_index = inv.reverse_index(kind, via)
+    by_address = inv.by_address
+    refs: Iterable[tuple[Resource, Any, int | None]]
+    if is_list:
+        refs = [
+            (res, t, i)
+            for res, value in zip(holders, values, strict=True)
+            if type(value) is list
+            for i, t in enumerate(value)
+        ]
+    else:
+        refs = zip(holders, values, repeat(None), strict=False)  # holders and values pair up
+    for res, target, index in refs:
+        if type(target) is not str:
+            continue  # the schema has already said it must be a string
+        found = by_address.get(target)
+        if found is not None and found.kind in allowed:
+            add_referrer(reverse_index, res, target)
+            continue
+        problem, code = _check_reference(inv, res, via, target, allowed)
+        if problem is not None:
+            at: tuple[str | int, ...] = path if index is None else (*path, index)
+            problems.append(Problem(location=res.attribute_location(at), message=problem, code=code))
+        else:
+            add_referrer(reverse_index, res, target)
+    return problems
 
 
 def cron_error(expr: str) -> str | None:
