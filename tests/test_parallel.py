@@ -120,6 +120,18 @@ def test_children_left_running_are_killed_on_exit() -> None:
         os.waitpid(pids[0], os.WNOHANG)  # reaped already
 
 
+def test_children_that_did_their_shard_are_reaped_on_exit() -> None:
+    # Their results are read as soon as they say they are done, before they have
+    # exited: none is left a zombie for all that.
+    with parallel.Forked(_square, [3, 4]) as forked:
+        pids = [pid for pid in forked._pids if pid is not None]
+        assert [forked.result(i).read() for i in range(2)] == [b"9", b"16"]
+    assert len(pids) == 2
+    for pid in pids:
+        with pytest.raises(ChildProcessError):
+            os.waitpid(pid, os.WNOHANG)
+
+
 def test_records_are_read_while_the_child_writes() -> None:
     go_on_read, go_on_write = os.pipe()
 
