@@ -216,13 +216,18 @@ def test_a_hit_imports_none_of_the_rule_language() -> None:
     the example estate), `--param` included."""
     args = ["check", "inventory", "--param", "password_rotation=31d"]
     run = zenpolicy(*args)
+    # The program ends the process as the command ends (zenpolicy/exiting.py): what it
+    # imported is written just before.
     code = _NO_RUN.replace(
         "main()\n",
-        "try:\n"
-        "    main()\n"
-        "finally:\n"
+        "import zenpolicy.exiting as exiting\n"
+        "leave = exiting.leave\n"
+        "def imported(done):\n"
         "    loaded = sorted(m for m in sys.modules if m.startswith(('zenpolicy.rules.', 'zenpolicy.engines')))\n"
-        "    sys.stderr.write(f'imported {loaded}')\n",
+        "    sys.stderr.write(f'imported {loaded}')\n"
+        "    leave(done)\n"
+        "exiting.leave = imported\n"
+        "main()\n",
     )
     hit = from_cache(*args, code=code)
     assert (hit.returncode, hit.stdout) == (run.returncode, run.stdout) == (1, run.stdout)

@@ -216,14 +216,18 @@ def test_a_check_imports_neither_pyyaml_nor_jinja2(tmp_path: Path) -> None:
         config.write("params:\n  password_rotation: 31d\n  full_backups_per_month: 6\n")
 
     def run(*options: str) -> subprocess.CompletedProcess[str]:
+        # The program ends the process as the command ends (zenpolicy/exiting.py): what
+        # it imported is written just before.
         code = (
             "import runpy, sys\n"
+            "import zenpolicy.exiting as exiting\n"
+            "leave = exiting.leave\n"
+            "def imported(done):\n"
+            '    sys.stderr.write(f\'exit {done.code} yaml {"yaml" in sys.modules} jinja2 {"jinja2" in sys.modules}\')\n'
+            "    leave(done)\n"
+            "exiting.leave = imported\n"
             f"sys.argv = ['zenpolicy', 'check', {str(estate)!r}, *{options!r}]\n"
-            "try:\n"
-            "    runpy.run_module('zenpolicy', run_name='__main__')\n"
-            "except SystemExit as exc:\n"
-            "    code = exc.code\n"
-            'sys.stderr.write(f\'exit {code} yaml {"yaml" in sys.modules} jinja2 {"jinja2" in sys.modules}\')\n'
+            "runpy.run_module('zenpolicy', run_name='__main__')\n"
         )
         env = {**os.environ, "PYTHONUTF8": "1"}
         return subprocess.run(

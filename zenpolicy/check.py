@@ -13,7 +13,7 @@ import gc
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
-from zenpolicy import __version__, timings
+from zenpolicy import __version__, exiting, timings
 from zenpolicy.engines.native import NativeEngine
 from zenpolicy.errors import InputError, UsageError
 from zenpolicy.formats import FORMATS, RenderOptions, text
@@ -80,6 +80,7 @@ def run_rendered(
     chunks: Iterable[bytes]
     with paused_gc():
         prepared = _prepare(options)
+        exiting.keep(prepared)  # in a process that ends with the command, never freed
         shards = sharded.shards(prepared, format_)
         if shards > 1:
             head, tally, chunks = sharded.json_report(prepared, shards)

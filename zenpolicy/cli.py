@@ -14,7 +14,7 @@ from typing import Any
 
 import click
 
-from zenpolicy import __version__, cli_catalogue, cli_check, cli_opa
+from zenpolicy import __version__, cli_catalogue, cli_check, cli_opa, exiting
 from zenpolicy.cli_catalogue import policies_option
 from zenpolicy.cli_check import EXIT_CODES_HELP, SECRETS_KEY, jobs_option
 from zenpolicy.errors import EXIT_INTERRUPTED, EXIT_INVALID, EXIT_OK, EXIT_TOOL, InputError, ZenpolicyError
@@ -103,6 +103,7 @@ def validate(path: Path, policies: tuple[Path, ...], jobs: int | None) -> None:
     except InputError as exc:
         print_problems(exc)
         sys.exit(EXIT_INVALID)
+    exiting.keep(loaded)
     inv = loaded.inventory
     kinds = len(inv.by_kind)
     click.echo(f"{path}: valid, {len(inv)} resources of {kinds} kinds in {len(loaded.inputs)} files.")
@@ -110,7 +111,12 @@ def validate(path: Path, policies: tuple[Path, ...], jobs: int | None) -> None:
 
 
 def main() -> None:
-    cli.main(prog_name="zenpolicy")
+    """The `zenpolicy` program: the process ends with the command (`exiting`)."""
+    exiting.end_with_command()
+    try:
+        cli.main(prog_name="zenpolicy")
+    except SystemExit as done:
+        exiting.leave(done)
 
 
 # Commands in their own modules, registered explicitly (no discovery magic).
