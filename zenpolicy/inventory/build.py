@@ -11,8 +11,9 @@ from __future__ import annotations
 import difflib
 import re
 from collections.abc import Collection, Iterable
+from functools import partial
 from itertools import compress, groupby, repeat
-from operator import attrgetter, is_, is_not
+from operator import attrgetter, is_not
 from typing import Any
 
 from cronsim import CronSim, CronSimError
@@ -231,8 +232,10 @@ def link(resources: list[Resource], root: Location) -> tuple[Inventory, list[Pro
         columns = _Columns(members) if references else None
         for path, allowed, is_list in references:
             holders, values = columns.present(path) if columns else ([], [])
-            index = inv.reverse_index(kind, ".".join(path))
-            if not _index_valid(index, holders, values, is_list, by_address, allowed):
+            valid = _valid_references(holders, values, is_list, by_address, allowed)
+            if valid is not None:
+                inv.defer_index(kind, ".".join(path), partial(_reverse_index, *valid))
+            else:
                 problems += _check_references(inv, kind, holders, values, path, allowed, is_list)
         for path in cron_paths(schemas[kind]):
             for res in members:
@@ -277,32 +280,39 @@ class _Columns:
         return list(compress(self.members, keep)), list(compress(values, keep))
 
 
-def _index_valid(
-    index: dict[str, list[Resource]],
+def _valid_references(
     holders: list[Resource],
     values: list[Any],
     is_list: bool,
     by_address: dict[str, Resource],
     allowed: tuple[str, ...],
-) -> bool:
-    """Fill the reverse `index` of one reference attribute and say True when every
-    reference in it is valid (a text naming a declared resource of an allowed kind),
-    checked over the whole column at once: then no resource needs looking at alone.
-    False, with `index` untouched, when any is not: `_check_references` then goes
-    through them one by one, for the problems in order."""
+) -> tuple[list[Resource], list[str]] | None:
+    """The references of one attribute (the resource holding each, and its target),
+    when every one of them is valid (a text naming a declared resource of an allowed
+    kind), checked over the whole column at once: then no resource needs looking at
+    alone. None when any is not: `_check_references` then goes through them one by
+    one, for the problems in order."""
     targets: list[Any]
     if is_list:
         if not set(map(type, values)) <= {list}:
-            return False
+            return None
         sources = [res for res, value in zip(holders, values, strict=True) for _ in value]
         targets = [target for value in values for target in value]
     else:
         sources, targets = holders, values
-    if not set(map(type, targets)) <= {str}:
-        return False
-    found = list(map(by_address.get, targets))
-    if any(map(is_, found, repeat(None))) or not set(map(_KIND, found)) <= set(allowed):
-        return False
+    if not (set(map(type, targets)) <= {str} and all(map(by_address.__contains__, targets))):
+        return None
+    # A declared address starts with its kind and a dot (a kind holds none): the
+    # resources themselves need not be looked at.
+    if not all(map(str.startswith, targets, repeat(tuple(f"{kind}." for kind in allowed)))):
+        return None
+    return sources, targets
+
+
+def _reverse_index(sources: list[Resource], targets: list[str]) -> dict[str, list[Resource]]:
+    """Target -> the resources referencing it, each once and in order, from valid
+    references in the order of their resources."""
+    index: dict[str, list[Resource]] = {}
     get = index.get
     for res, target in zip(sources, targets, strict=True):
         referring = get(target)  # add_referrer, inlined
@@ -310,7 +320,7 @@ def _index_valid(
             index[target] = [res]
         elif referring[-1] is not res:  # a list naming one target twice
             referring.append(res)
-    return True
+    return index
 
 
 def _check_references(

@@ -3,7 +3,7 @@ who references them, so that no rule ever scans the whole inventory per resource
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -101,8 +101,13 @@ class Inventory:
     """Where organisation-wide findings are anchored: the config file, or the directory."""
     by_address: dict[str, Resource] = field(default_factory=dict)
     by_kind: dict[str, list[Resource]] = field(default_factory=dict)
-    # (source kind, attribute path) -> target address -> referring resources.
-    _reverse: dict[tuple[str, str], dict[str, list[Resource]]] = field(default_factory=dict)
+    # (source kind, attribute path) -> target address -> referring resources. Derived
+    # from the resources (and made when first asked for), so not compared.
+    _reverse: dict[tuple[str, str], dict[str, list[Resource]]] = field(default_factory=dict, compare=False)
+    _deferred: dict[tuple[str, str], Callable[[], dict[str, list[Resource]]]] = field(
+        default_factory=dict, compare=False, repr=False
+    )
+    """Reverse indexes not made yet, each with what makes it (`defer_index`)."""
 
     def kind(self, kind: str) -> list[Resource]:
         """Resources of `kind`, sorted by name (empty when there are none)."""
@@ -114,7 +119,10 @@ class Inventory:
     def referrers(self, target: str, kind: str, via: str) -> list[Resource]:
         """Resources of `kind` whose attribute `via` (a dotted path, lists allowed)
         references the resource at address `target`."""
-        return self._reverse.get((kind, via), {}).get(target, [])
+        index = self._reverse.get((kind, via))
+        if index is None:
+            index = self._made(kind, via)
+        return index.get(target, [])
 
     def add_reference(self, source: Resource, via: str, target: str) -> None:
         add_referrer(self.reverse_index(source.kind, via), source, target)
@@ -122,7 +130,19 @@ class Inventory:
     def reverse_index(self, kind: str, via: str) -> dict[str, list[Resource]]:
         """Target address -> resources of `kind` referencing it through `via` (for
         building: `add_referrer` adds to it)."""
-        return self._reverse.setdefault((kind, via), {})
+        index = self._reverse.get((kind, via))
+        return self._made(kind, via) if index is None else index
+
+    def defer_index(self, kind: str, via: str, make: Callable[[], dict[str, list[Resource]]]) -> None:
+        """Have the reverse index of `kind` through `via` made by `make` when first
+        asked for: rules read a third of them, and the processes that evaluate rules
+        make those they read meanwhile, where `link` made them all before."""
+        self._deferred[(kind, via)] = make
+
+    def _made(self, kind: str, via: str) -> dict[str, list[Resource]]:
+        make = self._deferred.pop((kind, via), None)
+        index = self._reverse[(kind, via)] = {} if make is None else make()
+        return index
 
     def __len__(self) -> int:
         return len(self.by_address)
