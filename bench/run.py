@@ -139,14 +139,27 @@ def stage_times(stderr: str) -> dict[str, float]:
 # of its largest child (forked workers), and the CPU time of both (user and system,
 # milliseconds), on stderr at exit: each run's own. The CPU time moves less than the
 # wall time when the host is busy, and shows work added or removed whichever process
-# does it.
+# does it. zenpolicy's program ends its process without Python's exit (no `atexit`,
+# zenpolicy/exiting.py): there the figures are printed as it leaves.
 _WRAP = (
     "import atexit, resource, runpy, sys\n"
     "u = lambda who: resource.getrusage(who)\n"
-    "atexit.register(lambda: print('BENCH_USAGE=%d,%d,%d' % ("
+    "said = []\n"
+    "def usage():\n"
+    "    if not said:\n"
+    "        said.append(True)\n"
+    "        print('BENCH_USAGE=%d,%d,%d' % ("
     "u(resource.RUSAGE_SELF).ru_maxrss, u(resource.RUSAGE_CHILDREN).ru_maxrss, "
     "1000 * sum(x.ru_utime + x.ru_stime for x in (u(resource.RUSAGE_SELF), u(resource.RUSAGE_CHILDREN)))"
-    "), file=sys.stderr))\n"
+    "), file=sys.stderr)\n"
+    "atexit.register(usage)\n"
+    "try:\n"
+    "    import zenpolicy.exiting as exiting\n"
+    "except ImportError:\n"
+    "    pass\n"
+    "else:\n"
+    "    leave = exiting.leave\n"
+    "    exiting.leave = lambda done: (usage(), leave(done))\n"
     "target = sys.argv[1]\n"
     "sys.argv = sys.argv[1:]\n"
     "runpy.run_module(target, run_name='__main__', alter_sys=True) if not target.endswith('.py') "

@@ -43,3 +43,12 @@ def test_libpython_says_how_the_interpreter_is_linked() -> None:
     # ldd reads the executable's dynamic section: an independent answer.
     linked = subprocess.run(["ldd", sys.executable], capture_output=True, text=True, check=True).stdout
     assert run.libpython() == ("shared" if "libpython" in linked else "static")
+
+
+def test_the_usage_of_a_check_is_measured_though_it_ends_without_python_s_exit() -> None:
+    # zenpolicy's program ends with os._exit (zenpolicy/exiting.py), where no atexit
+    # handler runs: the wrapper still reports the run's peak memory and CPU time, once.
+    _, usage, out, err = run.run_child(run.py("zenpolicy", "check", "inventory", "--no-cache"))
+    assert err.count("BENCH_USAGE=") == 1
+    assert usage["self"] > 0 and usage["cpu_ms"] > 0
+    assert "failing" in out
