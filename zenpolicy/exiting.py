@@ -2,13 +2,13 @@
 
 At 100k resources a run's inventory is millions of objects: freeing them one by one
 takes 0.05 s (measured alone), and the interpreter's teardown after a `check` took
-8-9 ms more (`strace`: from the last line written to `exit_group`), all for nothing,
-since the operating system takes a process's memory back whole when it ends. So the
-command line (`cli.main`, and only it) says that the process ends with its command;
-from then on `keep` holds what a run built (whether the last reference to it goes
-then depends on no accident of reference cycles), and `leave` flushes standard output
-and error and ends the process with `os._exit`, with the command's exit code. mypy
-does the same (`util.hard_exit`).
+8-9 ms (`strace`: from the last line written to `exit_group`), for nothing, since the
+operating system takes a process's memory back whole when it ends. So the command line
+(`cli.main`, and only it) says that the process ends with its command; from then on
+`keep` holds what a run built (so that no change of who holds what makes a run free
+it before the end), and `leave` flushes standard output and error and ends the
+process with `os._exit`, with the command's exit code. mypy does the same
+(`util.hard_exit`).
 
 Nothing else is skipped: zenpolicy registers no `atexit` handler, its children and its
 cache's writer thread are waited for and its files closed before the command returns,
