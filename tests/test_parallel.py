@@ -120,6 +120,19 @@ def test_children_left_running_are_killed_on_exit() -> None:
         os.waitpid(pids[0], os.WNOHANG)  # reaped already
 
 
+@pytest.mark.parametrize("call", ["fork", "pipe"])
+def test_without_a_process_or_a_pipe_the_parent_does_the_shards(
+    monkeypatch: pytest.MonkeyPatch, call: str
+) -> None:
+    def refuse() -> None:
+        raise OSError(11, "Resource temporarily unavailable")
+
+    monkeypatch.setattr(os, call, refuse)
+    with parallel.Forked(_square, [3, 4]) as forked:
+        assert forked._pids == [None, None]
+        assert [forked.result(i).read() for i in range(2)] == [b"9", b"16"]
+
+
 def test_children_that_did_their_shard_are_reaped_on_exit() -> None:
     # Their results are read as soon as they say they are done, before they have
     # exited: none is left a zombie for all that.

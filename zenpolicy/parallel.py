@@ -158,7 +158,10 @@ class Forked(Generic[S]):
     def _start(self, shard: S, out: IO[bytes]) -> tuple[int | None, int | None]:
         """The child's pid and the pipe on which it says it is done (None, None: no
         child, the parent will do this shard)."""
-        done, say_done = os.pipe()
+        try:
+            done, say_done = os.pipe()
+        except OSError:
+            return None, None  # no descriptor to be had: as with no process, below
         try:
             pid = os.fork()
         except OSError:

@@ -135,8 +135,9 @@ class Inventory:
 
     def defer_index(self, kind: str, via: str, make: Callable[[], dict[str, list[Resource]]]) -> None:
         """Have the reverse index of `kind` through `via` made by `make` when first
-        asked for: rules read a third of them, and the processes that evaluate rules
-        make those they read meanwhile, where `link` made them all before."""
+        asked for: the built-in rules read 9 of the 32, and each process evaluating
+        rules makes those it reads, in the parallel stage, where `link` made them all
+        before it."""
         self._deferred[(kind, via)] = make
 
     def _made(self, kind: str, via: str) -> dict[str, list[Resource]]:
