@@ -135,7 +135,7 @@ class Inventory:
 
     def defer_index(self, kind: str, via: str, make: Callable[[], dict[str, list[Resource]]]) -> None:
         """Have the reverse index of `kind` through `via` made by `make` when first
-        asked for: the built-in rules read 9 of the 32, and each process evaluating
+        asked for: the built-in rules read 8 of the 32, and each process evaluating
         rules makes those it reads, in the parallel stage, where `link` made them all
         before it."""
         self._deferred[(kind, via)] = make
