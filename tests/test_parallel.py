@@ -559,27 +559,19 @@ def test_rules_taken_by_a_process_that_dies_are_done_by_the_parent(
     _, expected = _rendered(estate, 1)
     parent = os.getpid()
     real = native.evaluate_rules
+    evaluated: list[str] = []  # by the parent
 
-    refills: list[list[int]] = []
-    real_refill = parallel.TaskQueue.refill
-
-    def dies_on_its_first_rule(*args: Any, **kwargs: Any) -> Any:
+    def dies_on_its_first_rule(rules: Any, *args: Any, **kwargs: Any) -> Any:
         if os.getpid() != parent:
-            os.kill(os.getpid(), signal.SIGKILL)  # having taken a rule from the queue
-        return real(*args, **kwargs)
-
-    def refill(queue: parallel.TaskQueue, indexes: list[int]) -> None:
-        refills.append(indexes)
-        real_refill(queue, indexes)
+            os.kill(os.getpid(), signal.SIGKILL)  # having taken a rule from its queue
+        evaluated.extend(rule.id for rule in rules)
+        return real(rules, *args, **kwargs)
 
     monkeypatch.setattr(native, "evaluate_rules", dies_on_its_first_rule)
-    monkeypatch.setattr(parallel.TaskQueue, "refill", refill)
     assert _rendered(estate, 2)[1] == expected
-    # The rules' queue was filled, then refilled with the one rule the child took and
-    # lost (95 rules for two processes: the child takes one, in practice always); the
-    # queue of files to parse came before them.
-    rules = len(load_catalogue(()).rules)
-    assert [len(indexes) for indexes in refills[1:]] == [rules, 1]
+    # The child finished no rule: the parent evaluated every one, the one the child
+    # took and lost among them, and none twice.
+    assert sorted(evaluated) == sorted(rule.id for rule in load_catalogue(()).rules)
 
 
 @pytest.mark.parametrize(
@@ -657,6 +649,52 @@ def test_rule_queue_hands_each_index_out_once() -> None:
         assert list(queue) == []
     finally:
         queue.close()
+
+
+def test_each_process_takes_from_its_own_queue_first_then_from_the_others() -> None:
+    queues = parallel.TaskQueues([[5, 3], [9, 7, 1]])
+    go_on_read, go_on_write = os.pipe()
+    try:
+
+        def work(_: int, out: IO[bytes]) -> None:
+            os.read(go_on_read, 1)  # once the parent has taken its first index
+            out.write(bytes(queues.taking(1)))
+
+        with parallel.Forked(work, [0]) as forked:
+            mine = queues.taking(0)
+            first = next(mine)
+            os.write(go_on_write, b"x")
+            theirs = list(forked.result(0).read())
+            rest = list(mine)
+        # The child took its own queue, then what the parent had left of its own.
+        assert (first, theirs, rest) == (5, [9, 7, 1, 3], [])
+    finally:
+        queues.close()
+        os.close(go_on_read)
+        os.close(go_on_write)
+    alone = parallel.TaskQueues([[5, 3], [9, 7, 1], [2]])
+    with alone:
+        # With nobody else taking, a process steals the others' queues in turn.
+        assert list(alone.taking(1)) == [9, 7, 1, 2, 5, 3]
+
+
+def test_rules_are_queued_by_kind_the_costliest_kinds_spread() -> None:
+    inventory = load_inventory(REPO / "inventory", jobs=1).inventory
+    rules = load_catalogue(()).rules
+    order = native.largest_first(rules, inventory)
+    for count in (1, 2, 3):
+        queues = native.by_kind(rules, inventory, count)
+        assert sorted(i for queue in queues for i in queue) == list(range(len(rules)))
+        kinds = [{rules[i].resource for i in queue} for queue in queues]
+        # A kind's rules in one queue only, each queue in the order of largest_first.
+        assert sum(len(k) for k in kinds) == len({rule.resource for rule in rules})
+        assert all(queue == [i for i in order if i in set(queue)] for queue in queues)
+    first, _ = native.by_kind(rules, inventory, 2)
+    # The costliest kind (resources times rules) is queued first, alone at that point.
+    size = {
+        k: len(inventory.kind(k)) * sum(r.resource == k for r in rules) for k in {r.resource for r in rules}
+    }
+    assert rules[first[0]].resource == max(size, key=lambda k: (size[k], k))
 
 
 @pytest.mark.usefixtures("always_parallel")

@@ -387,6 +387,38 @@ class TaskQueue:
         self.close()
 
 
+class TaskQueues:
+    """One `TaskQueue` per process, each process taking from its own first, then from
+    the others' in turn (work stealing), so that work with an affinity (rules on one
+    kind of resource: the same pages read) stays in one process while it can, and all
+    processes still end about together."""
+
+    def __init__(self, groups: Sequence[Sequence[int]]) -> None:
+        self._queues: list[TaskQueue] = []
+        try:
+            for group in groups:
+                self._queues.append(TaskQueue(group))
+        except BaseException:
+            self.close()
+            raise
+
+    def taking(self, process: int) -> Iterator[int]:
+        """The indexes process number `process` takes, until none is left anywhere."""
+        count = len(self._queues)
+        for step in range(count):
+            yield from self._queues[(process + step) % count]
+
+    def close(self) -> None:
+        for queue in self._queues:
+            queue.close()
+
+    def __enter__(self) -> TaskQueues:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
 def in_order(
     work: Work[S], shards: Sequence[S], local: Callable[[S], Iterator[bytes]], *, piece: int = 1 << 20
 ) -> Iterator[bytes]:

@@ -30,7 +30,7 @@ from __future__ import annotations
 import io
 import marshal
 import tempfile
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from functools import partial
 from operator import itemgetter
 from typing import IO, TYPE_CHECKING, Any
@@ -151,14 +151,17 @@ def json_report(prepared: Prepared, count: int) -> tuple[Report, Tally, Iterator
     inventory, params = prepared.loaded.inventory, prepared.params
     env = Env(inventory=inventory, as_of=prepared.as_of, params=params.values)
     rules = prepared.catalogue.rules
-    queue = parallel.TaskQueue(native.largest_first(rules, inventory))
+    queues = parallel.TaskQueues(native.by_kind(rules, inventory, count))
 
-    def work(_: int, out: IO[bytes]) -> None:
+    def work(process: int, out: IO[bytes]) -> None:
+        render(queues.taking(process), out)
+
+    def render(taken: Iterable[int], out: IO[bytes]) -> None:
         written: list[Block] = []
         done: list[Finding] = []
         passed: list[str] = []
         offset = 0
-        for index in queue:
+        for index in taken:
             findings, addresses, parts = _rule_parts(rules[index], env, params.display)
             for key, render in parts:
                 start = offset
@@ -189,8 +192,7 @@ def json_report(prepared: Prepared, count: int) -> tuple[Report, Tally, Iterator
             missing = [i for i, rule in enumerate(rules) if rule.id not in covered]
             if missing:
                 own.append(tempfile.TemporaryFile())  # noqa: SIM115 - closed by _chunks
-                queue.refill(missing)
-                work(0, own[-1])
+                render(missing, own[-1])
                 files.append(own[-1])
                 indexes.append(_read_trailer(own[-1]))
         except BaseException:
@@ -199,7 +201,7 @@ def json_report(prepared: Prepared, count: int) -> tuple[Report, Tally, Iterator
                 out.close()
             raise
         finally:
-            queue.close()
+            queues.close()
     tally = indexes[0][1]
     for _, more in indexes[1:]:
         tally = tally.merge(more)

@@ -225,11 +225,34 @@ def largest_first(rules: Sequence[Rule], inventory: Inventory) -> list[int]:
     return sorted(range(len(rules)), key=lambda i: (-size[i], i))
 
 
+def by_kind(rules: Sequence[Rule], inventory: Inventory, count: int) -> list[list[int]]:
+    """The rules' indexes in `count` queues, one per process (`parallel.TaskQueues`):
+    the rules on one kind of resource in one queue, the kinds given out the costliest
+    first (resources times rules) to the queue with the least so far, each queue the
+    largest rule first. A process that keeps to its kinds touches only their pages:
+    after the fork, each page either process writes (a reference count) is copied,
+    then faults again in the other if it writes it too."""
+    order = largest_first(rules, inventory)
+    size = [1 if rule.resource == INVENTORY else len(inventory.kind(rule.resource)) for rule in rules]
+    kinds: dict[str, list[int]] = {}
+    for index in order:
+        kinds.setdefault(rules[index].resource, []).append(index)
+    cost = {kind: sum(size[i] for i in indexes) for kind, indexes in kinds.items()}
+    queues: list[list[int]] = [[] for _ in range(count)]
+    totals = [0] * count
+    for kind in sorted(kinds, key=lambda k: (-cost[k], k)):
+        least = totals.index(min(totals))
+        queues[least] += kinds[kind]
+        totals[least] += cost[kind]
+    rank = {index: position for position, index in enumerate(order)}
+    return [sorted(queue, key=rank.__getitem__) for queue in queues]
+
+
 def _evaluate_sharded(
     rules: Sequence[Rule], env: Env, shown: Mapping[str, Any], jobs: int, keep: frozenset[Status] | None
 ) -> tuple[list[Finding], Tally | None]:
     """The rules shared among `jobs` processes (`zenpolicy.parallel`), taken one at a
-    time from a queue, the largest first. A child sends each rule's findings as plain
+    time from queues of rules grouped by kind (`by_kind`), the largest first. A child sends each rule's findings as plain
     values (`transfer`) as soon as it has evaluated it, and the parent rebuilds them
     between two of its own rules (`parallel.Records`), not after its last one; the
     list's order differs from the serial one, the findings do not (reports sort them).
@@ -247,7 +270,7 @@ def _evaluate_sharded(
         # sent: the parent evaluates it again.
         counted: list[Finding] = []
         passed: list[str] | None = None if keep is None or Status.PASS in keep else []
-        for index in queue:
+        for index in queues.taking(shard):
             more: list[str] = []
             found = evaluate_rules([rules[index]], env, shown, passed=None if passed is None else more)
             kept = found if keep is None else [f for f in found if f.status in keep]
@@ -270,14 +293,14 @@ def _evaluate_sharded(
         received[child] += (transfer.loads(record, rules, inventory) for record in data)
 
     def taken(done: list[int]) -> Iterator[Rule]:
-        for index in queue:
+        for index in queues.taking(0):
             done.append(index)
             yield rules[index]
             # Between two rules: the findings the children have sent meanwhile.
             for child, data in records.arrived(outputs):
                 receive(child, data)
 
-    with parallel.TaskQueue(largest_first(rules, inventory)) as queue, records:
+    with parallel.TaskQueues(by_kind(rules, inventory, jobs)) as queues, records:
         with parallel.Forked(work, range(1, jobs)) as forked:
             outputs = [forked.output(child) for child in children]
             done: list[int] = []
