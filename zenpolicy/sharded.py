@@ -154,9 +154,10 @@ def json_report(prepared: Prepared, count: int) -> tuple[Report, Tally, Iterator
     queues = parallel.TaskQueues(native.by_kind(rules, inventory, count))
 
     def work(process: int, out: IO[bytes]) -> None:
-        render(queues.taking(process), out)
+        write_rules(queues.taking(process), out)
 
-    def render(taken: Iterable[int], out: IO[bytes]) -> None:
+    def write_rules(taken: Iterable[int], out: IO[bytes]) -> None:
+        # Each rule's blocks, then the index of them all and the findings' tally.
         written: list[Block] = []
         done: list[Finding] = []
         passed: list[str] = []
@@ -192,7 +193,7 @@ def json_report(prepared: Prepared, count: int) -> tuple[Report, Tally, Iterator
             missing = [i for i, rule in enumerate(rules) if rule.id not in covered]
             if missing:
                 own.append(tempfile.TemporaryFile())  # noqa: SIM115 - closed by _chunks
-                render(missing, own[-1])
+                write_rules(missing, own[-1])
                 files.append(own[-1])
                 indexes.append(_read_trailer(own[-1]))
         except BaseException:

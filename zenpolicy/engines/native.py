@@ -252,11 +252,12 @@ def _evaluate_sharded(
     rules: Sequence[Rule], env: Env, shown: Mapping[str, Any], jobs: int, keep: frozenset[Status] | None
 ) -> tuple[list[Finding], Tally | None]:
     """The rules shared among `jobs` processes (`zenpolicy.parallel`), taken one at a
-    time from queues of rules grouped by kind (`by_kind`), the largest first. A child sends each rule's findings as plain
-    values (`transfer`) as soon as it has evaluated it, and the parent rebuilds them
-    between two of its own rules (`parallel.Records`), not after its last one; the
-    list's order differs from the serial one, the findings do not (reports sort them).
-    `keep`: see `NativeEngine.evaluate_kept`."""
+    time from queues of rules grouped by kind (`by_kind`), the largest first. A child
+    sends each rule's findings as plain values (`transfer`) as soon as it has
+    evaluated it, and the parent rebuilds them between two of its own rules
+    (`parallel.Records`), not after its last one; the list's order differs from the
+    serial one, the findings do not (reports sort them). `keep`: see
+    `NativeEngine.evaluate_kept`."""
     from zenpolicy.engines import transfer  # it builds on this module
 
     inventory = env.inventory
