@@ -123,8 +123,9 @@ def json_report_serial(prepared: Prepared) -> tuple[Report, Tally, Iterator[byte
     done: list[Finding] = []
     passed: list[str] = []
     with timings.stage("evaluate"):
-        for rule in prepared.catalogue.rules:
-            findings, addresses, more = _rule_parts(rule, env, params.display)
+        rules = prepared.catalogue.rules
+        for index in native.largest_first(rules, inventory):  # a kind's rules together
+            findings, addresses, more = _rule_parts(rules[index], env, params.display)
             parts += more
             done += findings
             passed += addresses

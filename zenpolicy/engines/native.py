@@ -220,9 +220,13 @@ def largest_first(rules: Sequence[Rule], inventory: Inventory) -> list[int]:
     """The rules' indexes in the order processes take them from a `parallel.TaskQueue`:
     the most candidates first. A rule's cost per resource varies tenfold, so a split
     made in advance leaves one process working long after the other; taken one at a
-    time, the largest first, they end about together."""
+    time, the largest first, they end about together. The rules on one kind come
+    together: evaluated one after the other, they find its resources still in the
+    processor's caches (the one-process JSON report, `sharded.json_report_serial`, at
+    100k: evaluate 1.065 -> 1.028 s against the catalogue's order, median of 8
+    alternated runs)."""
     size = [1 if rule.resource == INVENTORY else len(inventory.kind(rule.resource)) for rule in rules]
-    return sorted(range(len(rules)), key=lambda i: (-size[i], i))
+    return sorted(range(len(rules)), key=lambda i: (-size[i], rules[i].resource, i))
 
 
 def by_kind(rules: Sequence[Rule], inventory: Inventory, count: int) -> list[list[int]]:
