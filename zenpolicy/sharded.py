@@ -180,7 +180,7 @@ def json_report(prepared: Prepared, count: int) -> tuple[Report, Tally, Iterator
     # The parent's own parts go to temporary files too: at 1M resources they are 1 GB,
     # better in the page cache than in this process's memory.
     own: list[IO[bytes]] = []
-    with timings.stage("evaluate+render"):
+    with queues, timings.stage("evaluate+render"):  # the queues closed whatever happens
         forked = parallel.Forked(work, range(1, count))
         try:
             own.append(tempfile.TemporaryFile())  # noqa: SIM115 - closed by _chunks
@@ -202,8 +202,6 @@ def json_report(prepared: Prepared, count: int) -> tuple[Report, Tally, Iterator
             for out in own:
                 out.close()
             raise
-        finally:
-            queues.close()
     tally = indexes[0][1]
     for _, more in indexes[1:]:
         tally = tally.merge(more)

@@ -261,11 +261,13 @@ def _link_references(
     columns = _Columns(members)
     for path, allowed, is_list in references:
         holders, values = columns.present(path)
+        via = ".".join(path)
         valid = _valid_references(holders, values, is_list, inv.by_address, allowed)
         if valid is not None:
-            inv.defer_index(kind, ".".join(path), partial(_reverse_index, *valid))
+            inv.defer_index(kind, via, partial(_reverse_index, *valid))
         else:
-            problems += _check_references(inv, kind, holders, values, path, allowed, is_list)
+            index = inv.reverse_index(kind, via)
+            problems += _check_references(inv, index, holders, values, path, allowed, is_list)
     return problems
 
 
@@ -340,18 +342,17 @@ def _reverse_index(sources: list[Resource], targets: list[str]) -> dict[str, lis
 
 def _check_references(
     inv: Inventory,
-    kind: str,
+    reverse_index: dict[str, list[Resource]],
     holders: list[Resource],
     values: list[Any],
     path: tuple[str, ...],
     allowed: tuple[str, ...],
     is_list: bool,
 ) -> list[Problem]:
-    """Index one reference attribute's valid references, resource by resource, and
-    say what is wrong with the others."""
+    """Index one reference attribute's valid references in `reverse_index`, resource
+    by resource, and say what is wrong with the others."""
     problems: list[Problem] = []
     via = ".".join(path)
-    reverse_index = inv.reverse_index(kind, via)
     by_address = inv.by_address
     refs: Iterable[tuple[Resource, Any, int | None]]
     if is_list:
