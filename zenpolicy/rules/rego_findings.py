@@ -56,7 +56,8 @@ def findings_from_answer(
             raise AnswerError(f"two findings for rule {rule_id} on {address}")
         seen[(rule_id, address)] = status
         findings.append(_finding(rule, shapes[rule_id], inventory, address, status, evidence, params))
-    missing = [rule.id for rule in rules if not any(key[0] == rule.id for key in seen)]
+    answered = {rule_id for rule_id, _ in seen}  # a set: an answer holds 319k findings at 100k
+    missing = [rule.id for rule in rules if rule.id not in answered]
     if missing:
         shown = ", ".join(missing[:5]) + (f" and {len(missing) - 5} more" if len(missing) > 5 else "")
         raise AnswerError(
