@@ -90,13 +90,58 @@ def test_all_narrows_what_its_first_items_select_and_shares_them() -> None:
     assert first is not None
     assert [r.address for r in first(resources)] == ["account.a"]
     # The active accounts were selected on the way, and are kept for the next rule.
-    head = env.memo[("where", "account", repr(active))]
+    head = env.memo[("where", "account", frozenset({repr(active)}))]
     assert [r.address for r in head] == ["account.a", "account.b"]
     second = selector(service, "account", env)
     assert second is not None
     assert [r.address for r in second(resources)] == ["account.b"]
     again = selector(active, "account", env)
     assert again is not None and again(resources) is head
+
+
+def test_tests_that_cannot_raise_share_a_selection_whatever_their_order() -> None:
+    inv = _accounts(("a", "human", "active"), ("b", "service", "active"), ("c", "human", "disabled"))
+    env = _env(inv)
+    resources = inv.kind("account")
+    status_type = ast.parse_condition(
+        {"all": [{"path": "status", "eq": "active"}, {"path": "type", "eq": "human"}]}
+    )
+    type_status = ast.parse_condition(
+        {"all": [{"path": "type", "eq": "human"}, {"path": "status", "eq": "active"}]}
+    )
+    three = ast.parse_condition(
+        {
+            "all": [
+                {"path": "type", "eq": "human"},
+                {"path": "username", "exists": True},
+                {"path": "status", "eq": "active"},
+            ]
+        }
+    )
+    first, second = selector(status_type, "account", env), selector(type_status, "account", env)
+    assert first is not None and second is not None
+    chosen = first(resources)
+    assert [r.address for r in chosen] == ["account.a"]
+    assert second(resources) is chosen
+    # Narrowed from its first two items, which are the first rule's in another order.
+    assert len([key for key in env.memo if key[0] == "where"]) == 2  # status; status and type
+    third = selector(three, "account", env)
+    assert third is not None
+    assert [r.address for r in third(resources)] == ["account.a"]
+    assert ("where", "account", frozenset(map(repr, type_status.items))) in env.memo
+
+
+def test_a_test_that_may_raise_keeps_its_order_in_the_selections_key() -> None:
+    inv = _accounts(("a", "human", "active"))
+    env = _env(inv)
+    items = [{"path": "status", "eq": "active"}, {"age": "last_login", "le": "30d"}]
+    forward = ast.parse_condition({"all": items})
+    backward = ast.parse_condition({"all": items[::-1]})
+    for where in (forward, backward):
+        select = selector(where, "account", env)
+        assert select is not None and select(inv.kind("account")) == []  # no login
+    assert ("where", "account", repr(forward)) in env.memo
+    assert ("where", "account", repr(backward)) in env.memo
 
 
 def test_a_where_that_raises_is_an_error_finding_per_resource() -> None:

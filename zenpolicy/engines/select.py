@@ -45,7 +45,7 @@ def selector(where: ast.Condition, kind: str, env: Env) -> Select | None:
         return None
     # Keyed by the condition's repr, not the condition: `Literal(0) == Literal(False)`
     # in Python, and a JSON 0 is no false (nor 1.0 a 1, in the repr).
-    key = ("where", kind, repr(where))
+    key = ("where", kind, _memo_key(where))
     memo = env.memo
     if key in memo:  # an earlier rule's: no code to make (a compile() costs ~0.1 ms)
         known: list[Resource] = memo[key]
@@ -67,6 +67,34 @@ def selector(where: ast.Condition, kind: str, env: Env) -> Select | None:
         return found
 
     return selected
+
+
+def _memo_key(where: ast.Condition) -> str | frozenset[str]:
+    """What a selection is kept under: the condition's repr, or, for tests that cannot
+    raise (an attribute present or absent, equal to a text or a boolean) and `all` of
+    such tests, the set of their reprs. Those select the same resources, in the kind's
+    order, whatever the order they are written in: AUTH-01c's `type, status, person`
+    is ACC-02a's `status, type, person`, and its first two are ACC-02b's. (A test that
+    may raise keeps its place: it decides which resource the error is reported on.)"""
+    items = where.items if isinstance(where, ast.All) else (where,)
+    if all(_cannot_raise(item) for item in items):
+        return frozenset(map(repr, items))
+    return repr(where)
+
+
+def _cannot_raise(cond: ast.Condition) -> bool:
+    """Whether `inline_test` writes `cond` as a test that cannot raise."""
+    path = getattr(cond, "path", None)
+    if not (isinstance(path, ast.Path) and path.scope == "self" and len(path.parts) == 1):
+        return False
+    if isinstance(cond, ast.Exists):
+        return True
+    return (
+        isinstance(cond, ast.Compare)
+        and cond.op == "eq"
+        and isinstance(cond.value, ast.Literal)
+        and type(cond.value.value) in (str, bool)
+    )
 
 
 def sifter(cond: ast.Condition, env: Env, label: str) -> Select:
