@@ -205,6 +205,9 @@ SHAPES: list[tuple[str, bool]] = [
     (HEAD + "    url: https://example.com/a?b=c:d\n    roles: [a:b, 'c:']\n", True),
     (HEAD + "    roles: [hosting, # main\n      db]\n", True),
     (HEAD + "    note: a,\n    # then\n    os: x\n", True),
+    # An empty quoted key: its line is stray, though the keys listed equal the parsed.
+    (HEAD + '    "": 1\n', True),
+    (HEAD + "    '': 1\n    os: x\n", True),
 ]
 
 
@@ -249,6 +252,27 @@ def test_flow_mapping_positions(line: str, read_from_the_line: bool, monkeypatch
         assert source_map.get(path) == reference[path]
     assert source_map.get(("application", "app", "logging", "absent")) is None
     assert whole == ([] if read_from_the_line else [("application", "app")])
+
+
+@pytest.mark.parametrize(
+    ("lines", "found"),
+    [
+        (["a: 1", "b:", "  - x", "- y", "c: |", "   text", "", "# note", "d: {e: 1}"], ["a", "b", "c", "d"]),
+        (["a: 1", "b"], ["a", ""]),  # a key without its colon
+        (["a: 1", '"b": 2'], ["a", ""]),  # a quoted key: not vouched for
+        (["a: 1", "? b"], ["a", ""]),
+        (["a: 1", "-b: 2"], ["a", ""]),  # no entry: `-` then no blank
+        (["a:x"], [""]),  # no blank after the colon: a plain scalar, not a key
+        (["a: 1", "b :", "c:"], ["a", "b", "c"]),
+    ],
+)
+def test_block_lines_give_keys_and_mark_stray_lines(lines: list[str], found: list[str]) -> None:
+    # The lines of a block mapping at indentation 4: a key line gives its key, a stray
+    # line an empty match (the block is then read with yaml12), anything else nothing.
+    text = "".join(f"\n    {line}" if line else "\n" for line in lines)
+    assert fastload._shapes(4).lines.findall(text) == found
+    # A line indented less than the keys is stray, unless blank or a comment.
+    assert fastload._shapes(4).lines.findall(text + "\n   z: 1\n  # c\n \n") == [*found, ""]
 
 
 def test_depth_at_the_limit_is_fast_and_one_past_it_is_not() -> None:

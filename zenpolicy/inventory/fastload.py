@@ -259,14 +259,15 @@ class _Shapes:
     speed."""
 
     def __init__(self, n: int) -> None:
-        self.stray = re.compile(
-            rf"\n(?: {{0,{n - 1}}}(?=[^ \n#])| {{{n}}}(?!{_KEY} *:(?: |\n|\Z)|-(?: |\n|\Z)|[ \n#]|\Z))"
+        self.lines = re.compile(
+            rf"\n(?: {{0,{n - 1}}}(?=[^ \n#])"
+            rf"| {{{n}}}(?:({_KEY})(?= *:(?: |\n|\Z))|(?!-(?: |\n|\Z)|[ \n#]|\Z)))"
         )
-        """A line that is not blank or a comment and is indented less than `n`, or
-        indented `n` and neither a key line nor a `- ` sequence entry."""
-        self.keys = re.compile(rf"\n {{{n}}}({_KEY})")
-        """The keys of the key lines, in order (once no line is stray: a line indented
-        `n` that starts like a key is a key line, its key the run of key characters)."""
+        """One match per key line (group 1: its key) and per stray line (group 1
+        empty): a line that is not blank or a comment and is indented less than `n`,
+        or indented `n` and neither a key line nor a `- ` sequence entry. Lines
+        indented more, blank lines, comments and entries do not match. One pass over
+        the lines where a search for stray lines and a list of the keys took two."""
         self.key_line = re.compile(rf"\n {{{n}}}[A-Za-z0-9_]")
         """The start of a key line (once no line is stray)."""
 
@@ -441,8 +442,9 @@ class LazySourceMap(SourceMap):
         n = len(first.group(1))
         if n < max(least, 1):
             return None
-        shapes = _shapes(n)
-        if shapes.stray.search(text, begin, end) or shapes.keys.findall(text, begin, end) != list(value):
+        found = _shapes(n).lines.findall(text, begin, end)
+        # Keys are never empty in `found` (`_KEY`): an empty one is a stray line.
+        if found != list(value) or "" in found:
             return None
         return _Block(begin, end, n, line)
 
