@@ -66,7 +66,7 @@ def get_path(value: Any, parts: tuple[str, ...]) -> Any:
 
 def reader(path: ast.Path, env: Env) -> Read:
     """`get_path` from the subject, the outer subject or `$root`, with a shortcut for
-    the most common read of all: one attribute of the subject, a dict."""
+    the most common reads of all: one attribute of a dict."""
     parts = path.parts
     if path.scope == "self":
         if len(parts) == 1:
@@ -75,6 +75,13 @@ def reader(path: ast.Path, env: Env) -> Read:
         if not parts:
             return lambda subj, outer: subj
         return lambda subj, outer: get_path(subj, parts)
+    if len(parts) == 1:
+        # One attribute of the outer subject or of `$root` (`{path: $root.system}`:
+        # read once per subject by AUTH-01b and AUTH-01c, 42k times at 100k).
+        (part,) = parts
+        if path.scope == "outer":
+            return lambda subj, outer: outer.get(part) if type(outer) is dict else get_path(outer, parts)
+        return lambda subj, outer: root.get(part) if type(root := env.root) is dict else get_path(root, parts)
     if path.scope == "outer":
         return lambda subj, outer: get_path(outer, parts)
     return lambda subj, outer: get_path(env.root, parts)
