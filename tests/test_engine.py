@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 
 from zenpolicy.engines.compile import compare, const_test
 from zenpolicy.engines.native import combiner, new_check, new_finding
-from zenpolicy.inventory.model import _location
+from zenpolicy.inventory.model import Inventory, _location
 from zenpolicy.model import Check, Finding, Location, Severity, Status
 from zenpolicy.rules import ast
 from zenpolicy.rules.leaves import top_leaves
@@ -220,6 +220,52 @@ def test_referrers_through_a_chain_count_with_a_window(runs: int, status: Status
     assert set(findings) == {"server.web-01"}  # the backup server is out of scope
     assert findings["server.web-01"].status is status
     assert findings["server.web-01"].evidence[0].actual == runs
+
+
+def _listed_out_of_order(username_a: str, username_b: str) -> Inventory:
+    """Two accounts on one system, its referrers index filled out of order (as the
+    API's `add_reference` may), acc-b listed twice."""
+    inv = inventory_from_yaml(
+        "system:\n  s: {type: other}\n"
+        "account:\n"
+        f"  acc-a: {{system: system.s, username: {username_a}, type: human, status: active}}\n"
+        f"  acc-b: {{system: system.s, username: {username_b}, type: human, status: active}}\n"
+    )
+    index = inv.reverse_index("account", "system")
+    index["system.s"] = [inv.by_address[a] for a in ("account.acc-b", "account.acc-a", "account.acc-b")]
+    return inv
+
+
+@pytest.mark.parametrize(
+    "where", [None, {"path": "type", "eq": "human"}, {"path": "username", "eq": {"path": "$root.username"}}]
+)
+def test_referrers_are_counted_once_each_however_the_index_lists_them(where: dict[str, Any] | None) -> None:
+    relation: dict[str, Any] = {"referrers": {"kind": "account", "via": "system"}, "count": {"eq": 2}}
+    if where is not None:
+        relation["where"] = where
+    findings = run(
+        make_rule("account", {"follow": "system", "satisfy": relation}), _listed_out_of_order("u", "u")
+    )
+    assert {address: f.status for address, f in findings.items()} == {
+        "account.acc-a": Status.PASS,
+        "account.acc-b": Status.PASS,
+    }
+
+
+def test_referrers_are_tested_in_address_order_however_the_index_lists_them() -> None:
+    # A condition that raises does so on the first referrer by address, acc-a (one
+    # field of cron, where acc-b's has three), as when `link` makes the index.
+    relation = {"kind": "account", "via": "system"}
+    rule = make_rule(
+        "system",
+        {"referrers": relation, "where": {"cron_max_gap": "username", "le": "1d"}, "count": {"ge": 0}},
+    )
+    (error,) = run(rule, _listed_out_of_order("ua", "u v w")).values()
+    assert error.status is Status.ERROR
+    assert (
+        error.message
+        == "rule could not be evaluated: ValueError: not enough values to unpack (expected 5, got 1)"
+    )
 
 
 @pytest.mark.parametrize(("retention", "status"), [(6, Status.PASS), (7, Status.FAIL), (None, Status.FAIL)])

@@ -15,6 +15,8 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable
+from itertools import islice
+from operator import lt
 from typing import Any
 
 from zenpolicy.engines.compile import (
@@ -57,6 +59,12 @@ def referring(
     inv: Inventory, address: str, kind: str, via: tuple[str, ...], hops: list[tuple[str, ...]]
 ) -> list[Resource]:
     """Resources of `kind` that reach `address` through the chain `via`, by name."""
+    if len(via) == 1:
+        listed = inv.referrers(address, kind, via[0])
+        if _ascending(listed):
+            # As the inventory's index lists them when built (each referrer once, in
+            # the kind's order, which is by name): AUTH-01c asks for 10k people's.
+            return list(listed)
     # Walk the chain backwards through the reverse index: linear in what is found.
     targets = [address]
     for i in range(len(via) - 1, 0, -1):
@@ -72,6 +80,14 @@ def referring(
         for r in inv.referrers(t, kind, via[0]):
             out.setdefault(r.address, r)
     return [out[k] for k in sorted(out)]
+
+
+def _ascending(resources: list[Resource]) -> bool:
+    """Whether the resources' addresses are in strictly ascending order."""
+    if len(resources) < 2:
+        return True
+    addresses = [r.address for r in resources]
+    return all(map(lt, addresses, islice(addresses, 1, None)))
 
 
 def _key(value: Any) -> tuple[int, Any] | None:
@@ -102,7 +118,8 @@ class _Matching:
         test = items[keyed[0]]
         assert isinstance(test, ast.Compare) and isinstance(test.value, ast.PathValue)
         rest = [c for i, c in enumerate(items) if i != keyed[0]]
-        self.candidate = compile_pred(ast.All(items=tuple(rest)), env) if rest else None
+        # The other conditions read the candidate alone: one comprehension (select.py's).
+        self.candidates = sifter(ast.All(items=tuple(rest)), env, "referrers: table") if rest else None
         self.own = reader(test.path, env)
         self.other = reader(test.value.path, env)
 
@@ -112,16 +129,16 @@ class _Matching:
         then evaluates `where` as written, and raises where it would)."""
         counts: dict[tuple[int, Any], int] = {}
         values: list[Any] = []
+        own = self.own
         try:
-            for r in found:
-                if self.candidate is None or self.candidate(r.attrs, r.address, subj):
-                    value = self.own(r.attrs, subj)
-                    if value is None:
-                        continue
-                    values.append(value)
-                    key = _key(value)
-                    if key is not None:
-                        counts[key] = counts.get(key, 0) + 1
+            for r in found if self.candidates is None else self.candidates(found):
+                value = own(r.attrs, subj)
+                if value is None:
+                    continue
+                values.append(value)
+                key = (0, value) if type(value) is str else _key(value)  # `_key` of a text, inline
+                if key is not None:
+                    counts[key] = counts.get(key, 0) + 1
         except Exception:
             return None
         return counts, values
