@@ -156,13 +156,13 @@ def test_a_rule_is_swept_only_when_its_passes_are_not_built() -> None:
     env = Env(inventory=inv, as_of=AS_OF, params={})
     assert native.compile_rule(rule, env, {}, passes=False).sweep is not None
     assert native.compile_rule(rule, env, {}, passes=True).sweep is None
-    # Only a leaf or `all` of leaves: not `any`, `not`, nor `all` holding either.
+    # `any`, `not`, and `all` holding either, too.
     for require in (
         {"any": [{"path": "roles", "contains": "hosting"}]},
         {"not": {"path": "roles", "contains": "hosting"}},
         {"all": [{"path": "name", "exists": True}, {"any": [{"path": "roles", "contains": "hosting"}]}]},
     ):
-        assert native.compile_rule(make_rule("server", require), env, {}, passes=False).sweep is None
+        assert native.compile_rule(make_rule("server", require), env, {}, passes=False).sweep is not None
     # A leaf without an inline form is called as the judge calls it.
     compared = make_rule("server", {"path": "name", "eq": {"path": "fqdn"}})
     assert native.compile_rule(compared, env, {}, passes=False).sweep is not None
@@ -289,6 +289,66 @@ def test_other_leaves_are_called_in_the_loop(monkeypatch: pytest.MonkeyPatch) ->
     assert re.search(r"\(x0 := l\d+\(a, r\.address, None\)\)\[0\]", sources[0]), sources[0]
 
 
+@pytest.mark.parametrize(
+    ("require", "shown"),
+    [
+        # t0 and t1 pass by `k`, their `m` absent: the judge's evidence lists both.
+        (
+            {"any": [{"path": "k", "eq": "a"}, {"path": "m", "eq": 5}]},
+            [('k == "a"', ("str", "'a'"), True), ("m == 5", ("NoneType", "None"), False)],
+        ),
+        (
+            {"not": {"path": "k", "eq": "b"}},
+            [('k == "b"', ("str", "'a'"), False)],
+        ),
+        (
+            {
+                "all": [
+                    {"path": "e", "exists": True},
+                    {"any": [{"path": "m", "exists": True}, {"path": "n", "ge": 2}]},
+                ]
+            },
+            [
+                ("exists(e)", ("str", "'x'"), True),
+                ("exists(m)", ("NoneType", "None"), False),
+                ("n >= 2", None, True),
+            ],
+        ),
+    ],
+)
+def test_any_and_not_have_every_leaf_in_them_called_for_the_evidence(
+    require: dict[str, Any], shown: list[tuple[str, Any, bool]], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Under `any` or `not` a leaf may be false on a pass, and the judge shows it all
+    # the same: the loop calls every leaf there (no short-circuit), then combines.
+    sources = _loop_sources(require, monkeypatch)
+    assert len(sources) == 1
+    under = len(shown) - (1 if "all" in require else 0)
+    assert len(re.findall(r"\(x\d+ := l\d+\(a, r\.address, None\)\)", sources[0])) == under, sources[0]
+    _, _, evidence, _ = _judged(_rule(require), _things(_ROWS), {}, sweep=True)
+    assert len(evidence) == 2
+    for (test, actual, result), (got_test, got_actual, _, got_result) in zip(shown, evidence[0], strict=True):
+        assert (got_test, got_result) == (test, ("bool", repr(result)))
+        if actual is not None:
+            assert got_actual == actual
+
+
+@pytest.mark.parametrize(
+    ("require", "sets_root"),
+    [
+        ({"path": "k", "eq": "a"}, False),
+        ({"any": [{"path": "k", "eq": "a"}, {"path": "m", "eq": 5}]}, False),
+        ({"follow": "ref", "satisfy": {"path": "k", "eq": {"path": "$root.k"}}}, True),
+        ({"any": [{"follow": "ref", "satisfy": {"path": "k", "eq": {"path": "$root.k"}}}]}, True),
+    ],
+)
+def test_the_loop_sets_root_only_for_a_rule_reading_it(
+    require: dict[str, Any], sets_root: bool, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    (source,) = _loop_sources(require, monkeypatch)
+    assert ("env.root = a = r.attrs" in source) is sets_root, source
+
+
 def _loop_sources(
     require: dict[str, Any], monkeypatch: pytest.MonkeyPatch, *, passing: bool = True
 ) -> list[str]:
@@ -403,8 +463,14 @@ _called = st.one_of(
     ),
 )
 _leaf = st.one_of(_leaf, _called)
-_requires = st.one_of(
-    _leaf, st.lists(_leaf, min_size=1, max_size=3).map(lambda items: ast.All(items=tuple(items)))
+_requires = st.recursive(
+    _leaf,
+    lambda inner: st.one_of(
+        st.lists(inner, min_size=1, max_size=3).map(lambda items: ast.All(items=tuple(items))),
+        st.lists(inner, min_size=1, max_size=3).map(lambda items: ast.Any_(items=tuple(items))),
+        inner.map(lambda item: ast.Not(item=item)),
+    ),
+    max_leaves=5,
 )
 _attrs = st.fixed_dictionaries(
     {},

@@ -54,9 +54,8 @@ class CompiledRule:
     judge: Judge
     """The finding on one subject (see `judge`)."""
     sweep: Sweep | None = None
-    """When passes are not built and the rule requires a leaf or `all` of leaves: its
-    subjects -> (those that pass, every other), the passes' evidence added where the
-    judge adds it (see engines/sweep.py)."""
+    """When passes are not built: its subjects -> (those that pass, every other), the
+    passes' evidence added where the judge adds it (see engines/sweep.py)."""
 
 
 Judge = Callable[["Resource | None", str, Mapping[str, Any], Location], "Finding | None"]

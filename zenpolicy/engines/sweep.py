@@ -4,15 +4,18 @@ Most rules require one leaf of the subject, or all of a few (`mfa_enabled == tru
 `status == active` and `person` exists; the person followed is active). Judged one
 subject at a time (native.py's `judge`), a pass costs about 1.5 us, most of it the
 calls between the engine, the judge, the leaf, its reader and its test: 0.3 s of the
-300k subjects at 100k resources. Here a rule whose `require` is a leaf, or `all` of
-leaves, becomes one loop over its subjects that lists each passing subject with
-its evidence, and hands every other subject back: the engine judges those one
-by one, as before, so a failure's message, location and evidence, and any error, come
-from the judge alone. The simple leaves are written inline (the forms of
-`select.inline_test`, shared with `where`); any other leaf is called as the judge
-calls it. A pass's evidence is what the judge would give it: each leaf's `Check` made
-by the same `checker` from the same values, one tuple shared by all passes when no
-leaf's actual value can differ from one pass to another.
+300k subjects at 100k resources. Here a rule's `require` becomes one loop over its
+subjects that lists each passing subject with its evidence, and hands every other
+subject back: the engine judges those one by one, as before, so a failure's message,
+location and evidence, and any error, come from the judge alone. The simple leaves of
+the `all` at the top (or the top leaf) are written inline (the forms of
+`select.inline_test`, shared with `where`); any other leaf there is called as the
+judge calls it. An `any`, a `not`, or an `all` holding either has every leaf in it
+called, as the judge calls them all (its evidence lists each, true or not), then its
+verdict taken from their results (INC-03, BAK-11, SRV-03a...: 11.8k subjects at 100k
+that were judged one by one). A pass's evidence is what the judge would give it: each
+leaf's `Check` made by the same `checker` from the same values, one tuple shared by all
+passes when no leaf's actual value can differ from one pass to another.
 
 Only passes are decided here, and only where the test is exactly the leaf's verdict
 (tests/test_sweep.py holds every built-in rule and generated leaves to the judge): a
@@ -25,14 +28,15 @@ functions are values of its namespace, named by position.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from typing import Any
 
-from zenpolicy.engines.compile import Env, Leaf, constant
+from zenpolicy.engines.compile import Env, Leaf, constant, scopes
 from zenpolicy.engines.select import inline_test, named, run_generated
 from zenpolicy.inventory.model import Resource
 from zenpolicy.model import Check
 from zenpolicy.rules import ast
+from zenpolicy.rules.leaves import top_leaves
 
 Sweep = Callable[[Sequence[Resource]], tuple[list[Resource], list[Resource]]]
 """subjects -> (those that pass, every other subject), in order."""
@@ -49,20 +53,19 @@ def sweeper(
     env: Env,
     evidence: list[tuple[Check, ...]] | None,
 ) -> Sweep | None:
-    """The loop for a rule requiring `require` (a leaf, or `all` of leaves), whose
-    top-level leaves are `leaves` (each compiled leaf with the `checker` making its
-    evidence); None for any other `require`. The passes' evidence is added to
+    """The loop for a rule requiring `require`, whose top-level leaves are `leaves`
+    (each compiled leaf with the `checker` making its evidence, in `top_leaves`
+    order); None if they are not its leaves. The passes' evidence is added to
     `evidence` (if given: where the judge adds it) once the loop has returned; if it
     raises, nothing is. Its code is made when it is first called (a rule with few
     subjects is not swept: see native.py)."""
-    items = require.items if isinstance(require, ast.All) else (require,)
-    if len(items) != len(leaves) or not all(isinstance(item, ast.LEAVES) for item in items):
+    if len(top_leaves(require)) != len(leaves):
         return None
     made: list[_Loop] = []
 
     def sweep(resources: Sequence[Resource]) -> tuple[list[Resource], list[Resource]]:
         if not made:
-            made.append(_generated(items, leaves, env, evidence is not None))
+            made.append(_generated(require, leaves, env, evidence is not None))
         passed, shown, rest = made[0](resources)
         if evidence is not None:
             evidence.extend(shown)
@@ -72,38 +75,47 @@ def sweeper(
 
 
 def _generated(
-    items: Sequence[ast.Condition], leaves: Sequence[tuple[Leaf, Checker]], env: Env, evidence: bool
+    require: ast.Condition, leaves: Sequence[tuple[Leaf, Checker]], env: Env, evidence: bool
 ) -> _Loop:
     namespace: dict[str, Any] = {"env": env}
     tests: list[str] = []
     shown: list[str] = []
     shared: list[tuple[Check, ...]] = []  # the evidence while every leaf's is constant
-    for i, (item, (leaf, check)) in enumerate(zip(items, leaves, strict=True)):
-        test = inline_test(item, env, namespace, f"v{i}")
-        made = None if test is None else _evidence(item, env, check, namespace, f"v{i}")
-        if test is None or made is None:
-            # Any other leaf is called, as the judge calls it, and its evidence made
-            # from what it returns.
-            test = f"(x{i} := {named(namespace, 'l', leaf)}(a, r.address, None))[0]"
-            made = f"{named(namespace, 'h', check)}(*x{i})"
-        tests.append(test)
-        if isinstance(made, tuple):
-            shared.append(made)
-            shown.append(named(namespace, "e", made))
-        else:
-            shown.append(made)
-    if len(shared) == len(items):
+    items = require.items if isinstance(require, ast.All) else (require,)
+    at = 0  # the index in `leaves` of the item's first leaf (`top_leaves` order)
+    for item in items:
+        if isinstance(item, ast.LEAVES):
+            test, made = _leaf_test(item, leaves[at], at, env, namespace)
+            tests.append(test)
+            if isinstance(made, tuple):
+                shared.append(made)
+                shown.append(named(namespace, "e", made))
+            else:
+                shown.append(made)
+            at += 1
+            continue
+        # `any`, `not`, or an `all` holding either: every leaf in it called, as the
+        # judge calls them all (its evidence lists them, true or not), then its verdict.
+        inner = range(at, at + len(top_leaves(item)))
+        calls = ", ".join(
+            f"(x{i} := {named(namespace, 'l', leaves[i][0])}(a, r.address, None))" for i in inner
+        )
+        tests.append(f"(({calls},) and {_verdict(item, iter(inner))})")
+        shown += [f"{named(namespace, 'h', leaves[i][1])}(*x{i})" for i in inner]
+        at = inner.stop
+    if len(shared) == len(shown):
         # Every pass has the same evidence: one tuple (a report renders it once).
         whole: tuple[Check, ...] = sum(shared, ())
         shown = [named(namespace, "e", whole)]
     keep = f"\n            shown.append({' + '.join(shown)})" if evidence else ""
+    # `$root` is the subject, as when the engine judges it; only set when read.
+    root = "env.root = " if "root" in scopes(require) else ""
     source = (
         "def sweep(resources):\n"
         "    passed, shown, rest = [], [], []\n"
         "    for r in resources:\n"
-        # `$root` is the subject, as when the engine judges it.
-        "        env.root = a = r.attrs\n"
-        f"        if {' and '.join(tests)}:\n"
+        f"        {root}a = r.attrs\n"
+        f"        if {' and '.join(tests) or 'True'}:\n"  # an empty `all` holds
         f"            passed.append(r){keep}\n"
         "        else:\n"
         "            rest.append(r)\n"
@@ -112,6 +124,35 @@ def _generated(
     run_generated(source, "sweep", namespace)
     loop: _Loop = namespace["sweep"]
     return loop
+
+
+def _leaf_test(
+    leaf: ast.Condition, compiled: tuple[Leaf, Checker], i: int, env: Env, namespace: dict[str, Any]
+) -> tuple[str, tuple[Check, ...] | str]:
+    """A leaf of the `all` at the top (or the top itself): its test, true exactly when
+    the leaf is, and its evidence when it is (a constant, or an expression)."""
+    fn, check = compiled
+    test = inline_test(leaf, env, namespace, f"v{i}")
+    made = None if test is None else _evidence(leaf, env, check, namespace, f"v{i}")
+    if test is None or made is None:
+        # Any other leaf is called, as the judge calls it, and its evidence made
+        # from what it returns.
+        return (
+            f"(x{i} := {named(namespace, 'l', fn)}(a, r.address, None))[0]",
+            f"{named(namespace, 'h', check)}(*x{i})",
+        )
+    return test, made
+
+
+def _verdict(cond: ast.Condition, indexes: Iterator[int]) -> str:
+    """`cond`'s verdict from its leaves' results `x<i>[0]`, the indexes taken in
+    `top_leaves` order: `combiner`'s `all`, `any` and `not` as `and`, `or` and `not`."""
+    if isinstance(cond, ast.All | ast.Any_):
+        joiner = " and " if isinstance(cond, ast.All) else " or "
+        return "(" + joiner.join(_verdict(item, indexes) for item in cond.items) + ")"
+    if isinstance(cond, ast.Not):
+        return f"(not {_verdict(cond.item, indexes)})"
+    return f"x{next(indexes)}[0]"
 
 
 def _evidence(
