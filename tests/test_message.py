@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 
 from zenpolicy.model import Check
 from zenpolicy.rules.loader import load_catalogue
-from zenpolicy.rules.message import compile_template, plan, render_fast, render_message
+from zenpolicy.rules.message import compile_template, plan, render_fast, render_message, squeezed
 
 EVIDENCE = (
     Check(test="count(x) >= 2", actual=1, expected=2, result=False),
@@ -234,3 +234,19 @@ def test_the_builtin_catalogue_loads_without_jinja2() -> None:
     )
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert done.stdout.strip() == "False"
+
+
+_SPACES = "".join(chr(c) for c in range(0x3000 + 1) if chr(c).isspace())
+"""Every character `str.split` takes for whitespace, up to U+3000 (the last)."""
+
+
+@settings(max_examples=examples(500), deadline=None)
+@given(st.text(alphabet=st.sampled_from(f"ab. {_SPACES}")) | st.text())
+def test_squeezed_is_split_and_joined(text: str) -> None:
+    assert squeezed(text) == " ".join(text.split())
+
+
+def test_squeezed_returns_a_message_without_runs_of_whitespace_as_it_is() -> None:
+    text = "account.a has not logged in for 400 days"
+    assert squeezed(text) is text
+    assert squeezed(" a\u00a0b\tc  d\n") == "a b c d"

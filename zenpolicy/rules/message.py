@@ -240,6 +240,16 @@ def _getter(piece: Piece, params: Mapping[str, Any]) -> str | Getter | None:
     return lambda address, attrs, evidence: render_fast((piece,), address, attrs, params, evidence)
 
 
+def squeezed(text: str) -> str:
+    """`" ".join(text.split())`: each run of whitespace one space, none at either end.
+    Most messages are so already, which is cheaper to see than to split and join again
+    (21.5k failing messages at 100k): printable text holds no whitespace but the ASCII
+    space (tabs, line breaks and Unicode's other spaces are not printable)."""
+    if text.isprintable() and "  " not in text and text[:1] != " " and text[-1:] != " ":
+        return text
+    return " ".join(text.split())
+
+
 def renderer(
     template: str, params: Mapping[str, Any]
 ) -> Callable[[str, Mapping[str, Any], Sequence[Check]], str]:
@@ -269,14 +279,14 @@ def renderer(
                     break
                 out.append(text)
             else:
-                return " ".join("".join(out).split())
+                return squeezed("".join(out))
         text = compile_template(template).render(
             address=address,
             resource=attrs,
             params=params,
             evidence=[c.to_dict() for c in evidence],
         )
-        return " ".join(text.split())
+        return squeezed(text)
 
     return render
 
