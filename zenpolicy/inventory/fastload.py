@@ -260,7 +260,8 @@ class _Shapes:
 
     def __init__(self, n: int) -> None:
         self.lines = re.compile(
-            rf"\n(?: {{0,{n - 1}}}(?=[^ \n#])"
+            # Possessive (`+`): fewer spaces would only be followed by a space.
+            rf"\n(?: {{0,{n - 1}}}+(?=[^ \n#])"
             rf"| {{{n}}}(?:({_KEY})(?= *:(?: |\n|\Z))|(?!-(?: |\n|\Z)|[ \n#]|\Z)))"
         )
         """One match per key line (group 1: its key) and per stray line (group 1
