@@ -128,6 +128,7 @@ def test_tests_that_cannot_raise_share_a_selection_whatever_their_order() -> Non
     third = selector(three, "account", env)
     assert third is not None
     assert [r.address for r in third(resources)] == ["account.a"]
+    assert isinstance(type_status, ast.All)
     assert ("where", "account", frozenset(map(repr, type_status.items))) in env.memo
 
 
