@@ -493,7 +493,16 @@ def test_until_rounds_down_like_every_duration() -> None:
     assert finding.evidence[0].actual == -1  # -0.5 s rounds down to -1
 
 
-@pytest.mark.parametrize("value", ["2026-11-25T23:00:00+0100", "2026-11-25T23:00Z", "2026-11-25 23:00:00Z"])
+@pytest.mark.parametrize(
+    "value",
+    [
+        "2026-11-25T23:00:00+0100",
+        "2026-11-25T23:00Z",
+        "2026-11-25 23:00:00Z",
+        "2026-11-25t23:00:00Z",
+        "2026-11-25T23:00:00z",
+    ],
+)
 def test_only_rfc3339_date_times_are_instants(value: str) -> None:
     from zenpolicy.rules.timeutil import age_seconds, parse_as_of
 

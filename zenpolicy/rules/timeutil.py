@@ -76,9 +76,11 @@ def parse_datetime(value: str) -> dt.datetime | None:
     OPA's `time.parse_rfc3339_ns` accepts: both engines must read the same instants.
     """
     if _RFC3339_RE.match(value) is None:
+        # Upper-case `T` and `Z` only: RFC 3339 also allows `t` and `z`, but Go's
+        # `time.RFC3339` layout, which OPA parses with, does not.
         return None
     try:
-        moment = dt.datetime.fromisoformat(value.upper())  # RFC 3339 allows `t` and `z`
+        moment = dt.datetime.fromisoformat(value)
     except ValueError:
         return None
     return moment if moment.tzinfo is not None else None
