@@ -7,6 +7,8 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from hypothesis import strategies as st
+
 from zenpolicy.engines.native import evaluate
 from zenpolicy.inventory import load_inventory
 from zenpolicy.inventory.build import collect_resources, link, schema_problems
@@ -91,3 +93,18 @@ def run(rule: Rule, inv: Inventory, as_of: str = "2026-11-26", **params: Any) ->
     """Findings by address."""
     findings = evaluate([rule], inv, as_of=parse_as_of(as_of), params=params)
     return {f.address: f for f in findings}
+
+
+def condition_trees(
+    leaves: st.SearchStrategy[ast.Condition], max_leaves: int
+) -> st.SearchStrategy[ast.Condition]:
+    """Conditions made of `leaves` under `all`, `any` and `not`, nested."""
+    return st.recursive(
+        leaves,
+        lambda inner: st.one_of(
+            st.lists(inner, min_size=1, max_size=3).map(lambda items: ast.All(items=tuple(items))),
+            st.lists(inner, min_size=1, max_size=3).map(lambda items: ast.Any_(items=tuple(items))),
+            inner.map(lambda item: ast.Not(item=item)),
+        ),
+        max_leaves=max_leaves,
+    )

@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 from budget import examples
-from engine_helpers import estate_with_catalogue, inventory_from_yaml, make_rule, run
+from engine_helpers import condition_trees, estate_with_catalogue, inventory_from_yaml, make_rule, run
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from test_engine import JSON_VALUES, _estate
@@ -228,15 +228,7 @@ _leaf = st.one_of(
         st.sampled_from(_KEYS),
     ),
 )
-_conditions = st.recursive(
-    _leaf,
-    lambda inner: st.one_of(
-        st.lists(inner, min_size=1, max_size=3).map(lambda items: ast.All(items=tuple(items))),
-        st.lists(inner, min_size=1, max_size=3).map(lambda items: ast.Any_(items=tuple(items))),
-        inner.map(lambda item: ast.Not(item=item)),
-    ),
-    max_leaves=6,
-)
+_conditions = condition_trees(_leaf, 6)
 _attrs = st.dictionaries(st.sampled_from(_KEYS), _values, max_size=3)
 
 

@@ -12,7 +12,13 @@ from typing import Any
 
 import pytest
 from budget import examples
-from engine_helpers import estate_with_catalogue, generated_estate, inventory_from_yaml, make_rule
+from engine_helpers import (
+    condition_trees,
+    estate_with_catalogue,
+    generated_estate,
+    inventory_from_yaml,
+    make_rule,
+)
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from test_engine import JSON_VALUES, _estate
@@ -463,15 +469,7 @@ _called = st.one_of(
     ),
 )
 _leaf = st.one_of(_leaf, _called)
-_requires = st.recursive(
-    _leaf,
-    lambda inner: st.one_of(
-        st.lists(inner, min_size=1, max_size=3).map(lambda items: ast.All(items=tuple(items))),
-        st.lists(inner, min_size=1, max_size=3).map(lambda items: ast.Any_(items=tuple(items))),
-        inner.map(lambda item: ast.Not(item=item)),
-    ),
-    max_leaves=5,
-)
+_requires = condition_trees(_leaf, 5)
 _attrs = st.fixed_dictionaries(
     {},
     optional={
