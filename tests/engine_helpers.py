@@ -102,8 +102,8 @@ def condition_trees(
     return st.recursive(
         leaves,
         lambda inner: st.one_of(
-            st.lists(inner, min_size=1, max_size=3).map(lambda items: ast.All(items=tuple(items))),
-            st.lists(inner, min_size=1, max_size=3).map(lambda items: ast.Any_(items=tuple(items))),
+            st.lists(inner, max_size=3).map(lambda items: ast.All(items=tuple(items))),
+            st.lists(inner, max_size=3).map(lambda items: ast.Any_(items=tuple(items))),
             inner.map(lambda item: ast.Not(item=item)),
         ),
         max_leaves=max_leaves,

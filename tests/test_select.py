@@ -273,3 +273,24 @@ def test_each_comparison_with_a_constant_selects_as_its_predicate(op: str) -> No
         except Exception as exc:
             got = type(exc)
         assert got == expected, cond
+
+
+@pytest.mark.parametrize(
+    ("cond", "holds"),
+    [({"all": []}, True), ({"any": []}, False), ({"not": {"all": []}}, False), ({"not": {"any": []}}, True)],
+)
+def test_an_empty_all_holds_and_an_empty_any_does_not(cond: dict[str, Any], holds: bool) -> None:
+    # docs/rules.md: `all: []` is true, `any: []` false, in `where` as in `require`
+    # (the generated code once wrote them `()`, which Python takes for false).
+    inv = _accounts(("a", "human", "active"), ("b", "service", "active"))
+    as_where = run(make_rule("account", {"path": "status", "eq": "active"}, where=cond), inv)
+    if holds:
+        assert {a: f.status for a, f in as_where.items()} == {
+            "account.a": Status.PASS,
+            "account.b": Status.PASS,
+        }
+    else:
+        assert [f.status for f in as_where.values()] == [Status.NOT_APPLICABLE]
+    as_require = run(make_rule("account", {"all": [{"path": "status", "eq": "active"}, cond]}), inv)
+    expected = Status.PASS if holds else Status.FAIL
+    assert {a: f.status for a, f in as_require.items()} == {"account.a": expected, "account.b": expected}

@@ -340,6 +340,17 @@ def test_any_and_not_have_every_leaf_in_them_called_for_the_evidence(
 
 
 @pytest.mark.parametrize(
+    ("nested", "passing"),
+    [({"all": []}, True), ({"any": []}, False), ({"not": {"all": []}}, False), ({"not": {"any": []}}, True)],
+)
+def test_an_empty_all_holds_in_the_loop_and_an_empty_any_does_not(
+    nested: dict[str, Any], passing: bool, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # As the judge has it (docs/rules.md): `()` in the loop's code would be false.
+    _loop_sources({"all": [{"path": "k", "eq": "a"}, nested]}, monkeypatch, passing=passing)
+
+
+@pytest.mark.parametrize(
     ("require", "sets_root"),
     [
         ({"path": "k", "eq": "a"}, False),

@@ -136,6 +136,8 @@ def named(namespace: dict[str, Any], prefix: str, value: Any) -> str:
 def _expr(cond: ast.Condition, env: Env, namespace: dict[str, Any]) -> str:
     """`cond` as a Python expression of `a` (the attributes) and `r` (the resource)."""
     if isinstance(cond, ast.All | ast.Any_):
+        if not cond.items:
+            return "True" if isinstance(cond, ast.All) else "False"  # `()` would be false
         joiner = " and " if isinstance(cond, ast.All) else " or "
         return "(" + joiner.join(_expr(item, env, namespace) for item in cond.items) + ")"
     if isinstance(cond, ast.Not):

@@ -97,10 +97,11 @@ def _generated(
         # `any`, `not`, or an `all` holding either: every leaf in it called, as the
         # judge calls them all (its evidence lists them, true or not), then its verdict.
         inner = range(at, at + len(top_leaves(item)))
+        verdict = _verdict(item, iter(inner))
         calls = ", ".join(
             f"(x{i} := {named(namespace, 'l', leaves[i][0])}(a, r.address, None))" for i in inner
         )
-        tests.append(f"(({calls},) and {_verdict(item, iter(inner))})")
+        tests.append(f"(({calls},) and {verdict})" if calls else verdict)  # no leaf: `all: []`...
         shown += [f"{named(namespace, 'h', leaves[i][1])}(*x{i})" for i in inner]
         at = inner.stop
     if len(shared) == len(shown):
@@ -148,6 +149,8 @@ def _verdict(cond: ast.Condition, indexes: Iterator[int]) -> str:
     """`cond`'s verdict from its leaves' results `x<i>[0]`, the indexes taken in
     `top_leaves` order: `combiner`'s `all`, `any` and `not` as `and`, `or` and `not`."""
     if isinstance(cond, ast.All | ast.Any_):
+        if not cond.items:
+            return "True" if isinstance(cond, ast.All) else "False"  # `()` would be false
         joiner = " and " if isinstance(cond, ast.All) else " or "
         return "(" + joiner.join(_verdict(item, indexes) for item in cond.items) + ")"
     if isinstance(cond, ast.Not):
