@@ -74,8 +74,9 @@ def _memo_key(where: ast.Condition) -> str | frozenset[str]:
     raise (an attribute present or absent, equal to a text or a boolean) and `all` of
     such tests, the set of their reprs. Those select the same resources, in the kind's
     order, whatever the order they are written in: AUTH-01c's `type, status, person`
-    is ACC-02a's `status, type, person`, and its first two are ACC-02b's. (A test that
-    may raise keeps its place: it decides which resource the error is reported on.)"""
+    is ACC-02a's `status, type, person`, and its first two are ACC-02b's. A `where`
+    holding a test that may raise keeps its order in the key: `all: [x, y]` may select
+    where `all: [y, x]` raises, on a resource `x` leaves out before `y` sees it."""
     items = where.items if isinstance(where, ast.All) else (where,)
     if all(_cannot_raise(item) for item in items):
         return frozenset(map(repr, items))
