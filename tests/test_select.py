@@ -14,6 +14,7 @@ from hypothesis import strategies as st
 from test_engine import JSON_VALUES, _estate
 
 from zenpolicy.engines.compile import Env, compile_pred, scopes
+from zenpolicy.engines.native import evaluate
 from zenpolicy.engines.select import selector
 from zenpolicy.inventory.model import Inventory, Resource, new_resource
 from zenpolicy.model import Location, Status
@@ -130,6 +131,34 @@ def test_tests_that_cannot_raise_share_a_selection_whatever_their_order() -> Non
     assert [r.address for r in third(resources)] == ["account.a"]
     assert isinstance(type_status, ast.All)
     assert ("where", "account", frozenset(map(repr, type_status.items))) in env.memo
+
+
+def test_a_where_that_raises_in_one_order_is_not_answered_by_the_other() -> None:
+    # A cron gap raises on a text that is no cron expression: `status == disabled`
+    # first leaves out the accounts whose username is no cron, the other order meets
+    # them. Both rules in one run: the second must raise, not reuse the first's selection.
+    inv = _accounts(("a", "human", "active"), ("b", "human", "disabled"))
+    inv.by_address["account.b"].attrs["username"] = "0 2 * * *"  # a cron for the disabled one
+    cron = {"cron_max_gap": "username", "le": "1d"}
+    first = make_rule(
+        "account",
+        {"path": "type", "eq": "human"},
+        {"all": [{"path": "status", "eq": "disabled"}, cron]},
+        rule_id="T-01",
+    )
+    second = make_rule(
+        "account",
+        {"path": "type", "eq": "human"},
+        {"all": [cron, {"path": "status", "eq": "disabled"}]},
+        rule_id="T-02",
+    )
+    findings = evaluate([first, second], inv, as_of=parse_as_of("2026-11-26"), params={})
+    got = sorted((f.rule_id, f.address, f.status.value) for f in findings)
+    assert got == [
+        ("T-01", "account.b", "pass"),
+        ("T-02", "account.a", "error"),  # its username `a` is no cron expression
+        ("T-02", "account.b", "pass"),
+    ]
 
 
 def test_a_test_that_may_raise_keeps_its_order_in_the_selections_key() -> None:
