@@ -137,8 +137,11 @@ def test_a_where_that_raises_in_one_order_is_not_answered_by_the_other() -> None
     # A cron gap raises on a text that is no cron expression: `status == disabled`
     # first leaves out the accounts whose username is no cron, the other order meets
     # them. Both rules in one run: the second must raise, not reuse the first's selection.
-    inv = _accounts(("a", "human", "active"), ("b", "human", "disabled"))
-    inv.by_address["account.b"].attrs["username"] = "0 2 * * *"  # a cron for the disabled one
+    inv = inventory_from_yaml(
+        "system:\n  s: {type: other}\naccount:\n"
+        "  a: {system: system.s, username: a, type: human, status: active}\n"
+        "  b: {system: system.s, username: '0 2 * * *', type: human, status: disabled}\n"
+    )
     cron = {"cron_max_gap": "username", "le": "1d"}
     first = make_rule(
         "account",
