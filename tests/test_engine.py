@@ -223,8 +223,9 @@ def test_referrers_through_a_chain_count_with_a_window(runs: int, status: Status
 
 
 def _listed_out_of_order(username_a: str, username_b: str) -> Inventory:
-    """Two accounts on one system, its referrers index filled out of order (as the
-    API's `add_reference` may), acc-b listed twice."""
+    """Two accounts on one system, its referrers index listing acc-b, acc-a, acc-b: out
+    of address order and twice, as an index filled through `Inventory.add_reference`
+    may be (`link` makes every index in order)."""
     inv = inventory_from_yaml(
         "system:\n  s: {type: other}\n"
         "account:\n"
