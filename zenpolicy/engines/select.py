@@ -134,19 +134,30 @@ def named(namespace: dict[str, Any], prefix: str, value: Any) -> str:
     return name
 
 
-def _expr(cond: ast.Condition, env: Env, namespace: dict[str, Any]) -> str:
-    """`cond` as a Python expression of `a` (the attributes) and `r` (the resource)."""
+def combined(cond: ast.Condition, leaf: Callable[[ast.Condition], str]) -> str:
+    """`cond` as a Python expression: `all`, `any` and `not` as `and`, `or` and `not`
+    (an empty `all` true, an empty `any` false: `()` would be false), each leaf as
+    `leaf` writes it, in `top_leaves` order."""
     if isinstance(cond, ast.All | ast.Any_):
         if not cond.items:
-            return "True" if isinstance(cond, ast.All) else "False"  # `()` would be false
+            return "True" if isinstance(cond, ast.All) else "False"
         joiner = " and " if isinstance(cond, ast.All) else " or "
-        return "(" + joiner.join(_expr(item, env, namespace) for item in cond.items) + ")"
+        return "(" + joiner.join(combined(item, leaf) for item in cond.items) + ")"
     if isinstance(cond, ast.Not):
-        return f"(not {_expr(cond.item, env, namespace)})"
-    inline = inline_test(cond, env, namespace, "v")
-    if inline is not None:
-        return inline
-    return f"{named(namespace, 'p', compile_pred(cond, env))}(a, r.address, None)"
+        return f"(not {combined(cond.item, leaf)})"
+    return leaf(cond)
+
+
+def _expr(cond: ast.Condition, env: Env, namespace: dict[str, Any]) -> str:
+    """`cond` as a Python expression of `a` (the attributes) and `r` (the resource)."""
+
+    def leaf(node: ast.Condition) -> str:
+        inline = inline_test(node, env, namespace, "v")
+        if inline is not None:
+            return inline
+        return f"{named(namespace, 'p', compile_pred(node, env))}(a, r.address, None)"
+
+    return combined(cond, leaf)
 
 
 def inline_test(cond: ast.Condition, env: Env, namespace: dict[str, Any], var: str) -> str | None:

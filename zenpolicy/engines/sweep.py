@@ -28,11 +28,11 @@ functions are values of its namespace, named by position.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from zenpolicy.engines.compile import Env, Leaf, constant, scopes
-from zenpolicy.engines.select import inline_test, named, run_generated
+from zenpolicy.engines.select import combined, inline_test, named, run_generated
 from zenpolicy.inventory.model import Resource
 from zenpolicy.model import Check
 from zenpolicy.rules import ast
@@ -52,15 +52,13 @@ def sweeper(
     leaves: Sequence[tuple[Leaf, Checker]],
     env: Env,
     evidence: list[tuple[Check, ...]] | None,
-) -> Sweep | None:
+) -> Sweep:
     """The loop for a rule requiring `require`, whose top-level leaves are `leaves`
     (each compiled leaf with the `checker` making its evidence, in `top_leaves`
-    order); None if they are not its leaves. The passes' evidence is added to
+    order). The passes' evidence is added to
     `evidence` (if given: where the judge adds it) once the loop has returned; if it
     raises, nothing is. Its code is made when it is first called (a rule with few
     subjects is not swept: see native.py)."""
-    if len(top_leaves(require)) != len(leaves):
-        return None
     made: list[_Loop] = []
 
     def sweep(resources: Sequence[Resource]) -> tuple[list[Resource], list[Resource]]:
@@ -97,7 +95,7 @@ def _generated(
         # `any`, `not`, or an `all` holding either: every leaf in it called, as the
         # judge calls them all (its evidence lists them, true or not), then its verdict.
         inner = range(at, at + len(top_leaves(item)))
-        verdict = _verdict(item, iter(inner))
+        verdict = _verdict(item, inner)
         calls = ", ".join(
             f"(x{i} := {named(namespace, 'l', leaves[i][0])}(a, r.address, None))" for i in inner
         )
@@ -145,19 +143,6 @@ def _leaf_test(
     return test, made
 
 
-def _verdict(cond: ast.Condition, indexes: Iterator[int]) -> str:
-    """`cond`'s verdict from its leaves' results `x<i>[0]`, the indexes taken in
-    `top_leaves` order: `combiner`'s `all`, `any` and `not` as `and`, `or` and `not`."""
-    if isinstance(cond, ast.All | ast.Any_):
-        if not cond.items:
-            return "True" if isinstance(cond, ast.All) else "False"  # `()` would be false
-        joiner = " and " if isinstance(cond, ast.All) else " or "
-        return "(" + joiner.join(_verdict(item, indexes) for item in cond.items) + ")"
-    if isinstance(cond, ast.Not):
-        return f"(not {_verdict(cond.item, indexes)})"
-    return f"x{next(indexes)}[0]"
-
-
 def _evidence(
     leaf: ast.Condition, env: Env, check: Checker, namespace: dict[str, Any], var: str
 ) -> tuple[Check, ...] | str | None:
@@ -180,3 +165,10 @@ def _evidence(
         actual = var if isinstance(leaf, ast.Compare) else f"{var}s"  # the seconds measured
         return f"{named(namespace, 'h', check)}(True, {actual}, {named(namespace, 'c', b)})"
     return None
+
+
+def _verdict(cond: ast.Condition, indexes: range) -> str:
+    """`cond`'s verdict from its leaves' results, `x<i>[0]` for `i` in `indexes`:
+    `combined` takes the leaves in `top_leaves` order, so each takes the next."""
+    results = (f"x{i}[0]" for i in indexes)
+    return combined(cond, lambda _: next(results))
