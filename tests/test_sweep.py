@@ -288,6 +288,28 @@ def test_simple_leaves_are_tested_inline(require: dict[str, Any], monkeypatch: p
     assert not re.search(r"\(x\d+ :=", sources[0]), sources[0]
 
 
+@pytest.mark.parametrize(
+    ("require", "values"),
+    [
+        # Values JSON tells apart but Python's dict keys would not (1 == True == 1.0).
+        ({"path": "n", "ne": 0}, [1, True, 1.0, 1, "1", True]),
+        ({"path": "n", "exists": True}, [1, True, 1.0, "1", 1, [1], [1]]),
+        ({"age": "d", "le": "30d"}, ["2026-11-20", "2026-11-20T00:00:00Z", "2026-11-20"]),
+    ],
+)
+def test_a_passes_evidence_looked_up_by_value_keeps_its_type(
+    require: dict[str, Any], values: list[Any]
+) -> None:
+    # Ints and texts look their evidence up by value (sweep._Passing); a bool or a
+    # float equal to one of them must still show as itself.
+    rows = [{"n": v, "d": v} for v in values]
+    _, _, evidence, by_loop = _judged(_rule(require), _things(rows), {}, sweep=True)
+    assert by_loop == [f"thing.t{i}" for i in range(len(rows))]
+    assert evidence == _judged(_rule(require), _things(rows), {}, sweep=False)[2]
+    if "path" in require:
+        assert [shown[0][1] for shown in evidence] == [_typed(v) for v in values]
+
+
 def test_other_leaves_are_called_in_the_loop(monkeypatch: pytest.MonkeyPatch) -> None:
     # A comparison with another attribute has no inline form: the leaf is called.
     sources = _loop_sources({"path": "k", "eq": {"path": "ref"}}, monkeypatch, passing=False)
