@@ -17,6 +17,7 @@ from zenpolicy.inventory.model import Inventory, _location
 from zenpolicy.model import Check, Finding, Location, Severity, Status
 from zenpolicy.rules import ast
 from zenpolicy.rules.leaves import top_leaves
+from zenpolicy.rules.regex import finds, regex
 from zenpolicy.rules.schedule import cron_max_gap
 
 ACCOUNTS = """\
@@ -475,6 +476,37 @@ def test_until_measures_time_left_before_a_date(expires: str, status: Status) ->
 )
 def test_matches_is_re2(value: str, pattern: str, result: bool) -> None:
     assert compare("matches", value, pattern) is result
+    assert const_test("matches", pattern)(value) is result  # a rule's constant pattern
+
+
+_PATTERNS = ["\\S", "^https://", "a*", "^$", "\\bb", "(?i)É", "[^a-z]", "é?b", "x$", "\\d{2,}", "(a|b)(c)?"]
+
+
+@settings(max_examples=examples(300))
+@given(pattern=st.sampled_from(_PATTERNS), text=st.text(alphabet=st.characters(codec="utf-8"), max_size=12))
+def test_finding_a_match_agrees_with_search(pattern: str, text: str) -> None:
+    # `finds` reads RE2's own answer on the UTF-8 bytes; it must be `search`'s.
+    compiled = regex(pattern)
+    assert finds(compiled)(text) is (compiled.search(text) is not None)
+
+
+def test_finding_a_match_uses_re2_itself_when_it_can(monkeypatch: pytest.MonkeyPatch) -> None:
+    from zenpolicy.rules import regex as regex_module
+
+    assert regex_module._INTERNALS  # google-re2 as installed: the direct call is used
+    monkeypatch.setattr(regex_module, "_INTERNALS", False)  # as with a wrapper without them
+    compiled = regex("é?b")
+    found = finds(compiled)
+    assert [found(t) for t in ("b", "abc", "xéb", "xyz", "")] == [True, True, True, False, False]
+    with pytest.raises(UnicodeEncodeError):  # a lone surrogate: as `search` raises
+        found("\ud800")
+    monkeypatch.setattr(regex_module, "_INTERNALS", True)
+    with pytest.raises(UnicodeEncodeError):
+        finds(compiled)("\ud800")
+    import re2
+
+    monkeypatch.delattr(re2, "_Anchor")  # a wrapper whose internals moved
+    assert not regex_module._probe()
 
 
 @pytest.mark.parametrize("pattern", ["(a)\\1", "(?=a)b"])

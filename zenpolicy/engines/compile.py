@@ -23,7 +23,7 @@ from typing import Any
 
 from zenpolicy.inventory.model import Inventory
 from zenpolicy.rules import ast
-from zenpolicy.rules.regex import RegexError, regex
+from zenpolicy.rules.regex import RegexError, finds, regex
 from zenpolicy.rules.schedule import cron_max_gap
 from zenpolicy.rules.timeutil import AsOf, age_seconds, instant, until_seconds
 
@@ -214,13 +214,14 @@ def const_test(op: str, b: Any) -> Callable[[Any], bool]:
             pass  # `compare` raises it for each string tested, as it should
         else:
             found: dict[str, bool] = {}  # RE2 through its Python wrapper: once per text
+            search = finds(pattern)
 
             def matches(a: Any) -> bool:
                 if type(a) is not str:
                     return isinstance(a, str) and pattern.search(a) is not None
                 hit = found.get(a)
                 if hit is None:
-                    hit = found[a] = pattern.search(a) is not None
+                    hit = found[a] = search(a)
                 return hit
 
             return matches

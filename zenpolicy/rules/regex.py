@@ -8,6 +8,7 @@ same patterns and match the same strings.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from functools import lru_cache
 from typing import Any
 
@@ -33,3 +34,61 @@ def regex(pattern: Any) -> Any:
         if isinstance(message, bytes):
             message = message.decode("utf-8", "replace")
         raise RegexError(str(message)) from None
+
+
+def finds(pattern: Any) -> Callable[[str], bool]:
+    """`pattern.search(text) is not None` for a pattern `regex` compiled, `text` a str.
+
+    The wrapper's `search` builds a match object, its spans turned back into character
+    offsets by a generator: 3.1 us for a 14-character identifier, where RE2's own
+    `Match` on the UTF-8 bytes takes 0.5 us (12.5k distinct texts tested at 100k
+    resources, 0.03 s). Only whether there is a match is wanted, so RE2's answer is
+    taken as `search` takes it: the same compiled program, the whole text, unanchored,
+    no match when the first span is (-1, -1). That call is the wrapper's own internals
+    (google-re2 1.1), so it is used only when this version has them and they answer
+    as `search` does on a probe; otherwise `search` itself.
+    """
+    match = _raw_match(pattern)
+    if match is None:
+        return lambda text: pattern.search(text) is not None
+    anchor = re2._Anchor.UNANCHORED
+
+    def found(text: str) -> bool:
+        data = text.encode("utf-8")  # as the wrapper encodes a str (it raises alike)
+        return match(anchor, data, 0, len(data))[0] != _NO_SPAN
+
+    return found
+
+
+_NO_SPAN = (-1, -1)
+
+
+def _raw_match(pattern: Any) -> Callable[[Any, bytes, int, int], list[tuple[int, int]]] | None:
+    """The compiled program's `Match`, if this google-re2 has it and it works as
+    `finds` reads it (probed once); None otherwise."""
+    if not _INTERNALS:
+        return None
+    match: Callable[[Any, bytes, int, int], list[tuple[int, int]]] | None = getattr(
+        getattr(pattern, "_regexp", None), "Match", None
+    )
+    return match
+
+
+def _probe() -> bool:
+    """Whether the wrapper's internals that `finds` uses are there, and agree with
+    `search` on a few texts (a match at the start, inside, after a multi-byte
+    character, none, an empty text)."""
+    try:
+        anchor = re2._Anchor.UNANCHORED
+        pattern = re2.compile("é?b", _OPTIONS)
+        match = pattern._regexp.Match
+        for text in ("b", "abc", "xéb", "xyz", ""):
+            data = text.encode("utf-8")
+            if (match(anchor, data, 0, len(data))[0] != _NO_SPAN) != (pattern.search(text) is not None):
+                return False
+    except Exception:  # any change in the internals: `search` is used
+        return False
+    return True
+
+
+_INTERNALS = _probe()
