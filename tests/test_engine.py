@@ -11,7 +11,7 @@ from engine_helpers import inventory_from_yaml, make_rule, run
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from zenpolicy.engines.compile import compare, const_test
+from zenpolicy.engines.compile import Env, compare, const_test, verdicts
 from zenpolicy.engines.native import combiner, new_check, new_finding
 from zenpolicy.inventory.model import Inventory, _location
 from zenpolicy.model import Check, Finding, Location, Severity, Status
@@ -19,6 +19,7 @@ from zenpolicy.rules import ast
 from zenpolicy.rules.leaves import top_leaves
 from zenpolicy.rules.regex import finds, regex
 from zenpolicy.rules.schedule import cron_max_gap
+from zenpolicy.rules.timeutil import parse_as_of
 
 ACCOUNTS = """\
 system:
@@ -464,6 +465,51 @@ def test_until_measures_time_left_before_a_date(expires: str, status: Status) ->
     finding = run(make_rule("website", {"until": "certificate_expires_on", "ge": "14d"}), inv)["website.www"]
     assert finding.status is status
     assert finding.evidence[0].test == "until(certificate_expires_on) >= 14d"
+
+
+_PEOPLE = """\
+system:
+  o365: {type: identity_provider}
+person:
+  p1: {full_name: "0 2 * * *", status: active}
+  p2: {full_name: "0 2 * * 0", status: left}
+  p3: {full_name: Ann Example, status: active}
+account:
+  a1: {system: system.o365, type: human, status: active, person: person.p1}
+  a2: {system: system.o365, type: human, status: active, person: person.p2}
+"""
+
+
+def test_a_follow_that_cannot_raise_has_its_whole_kind_judged_at_once() -> None:
+    # The first person asked for has every person's verdict made, p3 too, whom no
+    # account names (compile.verdicts): what the accounts then ask is known.
+    inv = inventory_from_yaml(_PEOPLE)
+    node = ast.parse_condition({"follow": "person", "satisfy": {"path": "status", "eq": "active"}})
+    assert isinstance(node, ast.Follow)
+    env = Env(inventory=inv, as_of=parse_as_of("2026-11-26"), params={})
+    known, verdict = verdicts(node, env)
+    assert verdict("person.p2", None) is False
+    assert known == {"person.p1": True, "person.p2": False, "person.p3": True}
+    assert verdict("person.nobody", None) is False  # names no resource: false, as before
+    found = run(
+        make_rule("account", {"follow": "person", "satisfy": {"path": "status", "eq": "active"}}), inv
+    )
+    assert (found["account.a1"].status, found["account.a2"].status) == (Status.PASS, Status.FAIL)
+
+
+def test_a_follow_that_may_raise_judges_only_the_targets_asked_for() -> None:
+    # A cron gap raises on a text that is no cron expression (p3's name): judged for
+    # p3, whom no account names, it would fail the rule on every account.
+    inv = inventory_from_yaml(_PEOPLE)
+    require = {"follow": "person", "satisfy": {"cron_max_gap": "full_name", "le": "1d"}}
+    found = run(make_rule("account", require), inv)
+    assert (found["account.a1"].status, found["account.a2"].status) == (Status.PASS, Status.FAIL)
+    node = ast.parse_condition(require)
+    assert isinstance(node, ast.Follow)
+    env = Env(inventory=inv, as_of=parse_as_of("2026-11-26"), params={})
+    known, verdict = verdicts(node, env)
+    assert verdict("person.p1", None) is True
+    assert known == {"person.p1": True}
 
 
 @pytest.mark.parametrize(

@@ -29,7 +29,16 @@ from collections.abc import Callable, Sequence
 from types import CodeType
 from typing import Any
 
-from zenpolicy.engines.compile import Env, compile_pred, const_test, constant, measurer, scopes, verdicts
+from zenpolicy.engines.compile import (
+    Env,
+    cannot_raise,
+    compile_pred,
+    const_test,
+    constant,
+    measurer,
+    scopes,
+    verdicts,
+)
 from zenpolicy.inventory.model import Resource
 from zenpolicy.rules import ast
 
@@ -78,24 +87,9 @@ def _memo_key(where: ast.Condition) -> str | frozenset[str]:
     holding a test that may raise keeps its order in the key: `all: [x, y]` may select
     where `all: [y, x]` raises, on a resource `x` leaves out before `y` sees it."""
     items = where.items if isinstance(where, ast.All) else (where,)
-    if all(_cannot_raise(item) for item in items):
+    if all(cannot_raise(item) for item in items):
         return frozenset(map(repr, items))
     return repr(where)
-
-
-def _cannot_raise(cond: ast.Condition) -> bool:
-    """Whether `inline_test` writes `cond` as a test that cannot raise."""
-    path = getattr(cond, "path", None)
-    if not (isinstance(path, ast.Path) and path.scope == "self" and len(path.parts) == 1):
-        return False
-    if isinstance(cond, ast.Exists):
-        return True
-    return (
-        isinstance(cond, ast.Compare)
-        and cond.op == "eq"
-        and isinstance(cond.value, ast.Literal)
-        and type(cond.value.value) in (str, bool)
-    )
 
 
 def sifter(cond: ast.Condition, env: Env, label: str) -> Select:
