@@ -497,6 +497,18 @@ def test_a_follow_that_cannot_raise_has_its_whole_kind_judged_at_once() -> None:
     assert (found["account.a1"].status, found["account.a2"].status) == (Status.PASS, Status.FAIL)
 
 
+def test_a_target_missing_from_its_kinds_list_is_still_judged() -> None:
+    # An inventory built by hand may index a resource by address and not by kind.
+    inv = inventory_from_yaml(_PEOPLE)
+    inv.by_kind["person"] = [r for r in inv.kind("person") if r.name != "p3"]
+    node = ast.parse_condition({"follow": "person", "satisfy": {"path": "status", "eq": "active"}})
+    assert isinstance(node, ast.Follow)
+    env = Env(inventory=inv, as_of=parse_as_of("2026-11-26"), params={})
+    known, verdict = verdicts(node, env)
+    assert (verdict("person.p2", None), verdict("person.p3", None)) == (False, True)
+    assert known == {"person.p1": True, "person.p2": False, "person.p3": True}
+
+
 def test_a_follow_that_may_raise_judges_only_the_targets_asked_for() -> None:
     # A cron gap raises on a text that is no cron expression (p3's name): judged for
     # p3, whom no account names, it would fail the rule on every account.
