@@ -548,10 +548,18 @@ def test_finding_a_match_agrees_with_search(pattern: str, text: str) -> None:
     assert finds(compiled)(text) is (compiled.search(text) is not None)
 
 
-def test_finding_a_match_uses_re2_itself_when_it_can(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_finding_a_match_reads_re2_itself_with_this_google_re2() -> None:
+    # A skip, not a failure, if an upgrade moved the internals: `search` answers alike.
     from zenpolicy.rules import regex as regex_module
 
-    assert regex_module._INTERNALS  # google-re2 as installed: the direct call is used
+    if not regex_module._INTERNALS:
+        pytest.skip("google-re2's internals changed: `matches` falls back to its slower `search`")
+    assert regex_module._raw_match(regex("b")) is not None
+
+
+def test_finding_a_match_falls_back_to_search(monkeypatch: pytest.MonkeyPatch) -> None:
+    from zenpolicy.rules import regex as regex_module
+
     monkeypatch.setattr(regex_module, "_INTERNALS", False)  # as with a wrapper without them
     compiled = regex("é?b")
     found = finds(compiled)
@@ -563,7 +571,7 @@ def test_finding_a_match_uses_re2_itself_when_it_can(monkeypatch: pytest.MonkeyP
         finds(compiled)("\ud800")
     import re2
 
-    monkeypatch.delattr(re2, "_Anchor")  # a wrapper whose internals moved
+    monkeypatch.delattr(re2, "_Anchor", raising=False)  # a wrapper whose internals moved
     assert not regex_module._probe()
 
 
