@@ -13,7 +13,7 @@ from collections import Counter
 from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass, field
 from itertools import chain, compress, groupby, islice, repeat
-from operator import attrgetter, is_, itemgetter, le
+from operator import attrgetter, is_, itemgetter, le, lt
 from typing import Any
 
 
@@ -332,9 +332,10 @@ def rule_fingerprints(rule_id: str, addresses: Iterable[str]) -> list[str]:
     return [sha((prefix + address).encode()).hexdigest()[:16] for address in addresses]
 
 
-def ascending(values: Sequence[str]) -> bool:
-    """Whether `values` are in order (equal neighbours allowed), in one C-level pass."""
-    return all(map(le, values, islice(values, 1, None)))
+def ascending(values: Sequence[str], *, strict: bool = False) -> bool:
+    """Whether `values` are in order (equal neighbours allowed unless `strict`), in one
+    C-level pass."""
+    return all(map(lt if strict else le, values, islice(values, 1, None)))
 
 
 def canonical_json(value: Any) -> str:

@@ -15,8 +15,6 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable
-from itertools import islice
-from operator import lt
 from typing import Any
 
 from zenpolicy.engines.compile import (
@@ -35,6 +33,7 @@ from zenpolicy.engines.compile import (
 from zenpolicy.engines.select import sifter
 from zenpolicy.inventory.model import Inventory, Resource
 from zenpolicy.inventory.schema import kind_schemas, reference_paths
+from zenpolicy.model import ascending
 from zenpolicy.rules import ast
 
 
@@ -83,11 +82,9 @@ def referring(
 
 
 def _ascending(resources: list[Resource]) -> bool:
-    """Whether the resources' addresses are in strictly ascending order."""
-    if len(resources) < 2:
-        return True
-    addresses = [r.address for r in resources]
-    return all(map(lt, addresses, islice(addresses, 1, None)))
+    """Whether the resources' addresses are in strictly ascending order (most lists
+    hold one resource: no list made for them)."""
+    return len(resources) < 2 or ascending([r.address for r in resources], strict=True)
 
 
 def _key(value: Any) -> tuple[int, Any] | None:

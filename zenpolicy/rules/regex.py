@@ -51,6 +51,15 @@ def finds(pattern: Any) -> Callable[[str], bool]:
     match = _raw_match(pattern)
     if match is None:
         return lambda text: pattern.search(text) is not None
+    return _direct(match)
+
+
+_NO_SPAN = (-1, -1)
+
+
+def _direct(match: Callable[[Any, bytes, int, int], list[tuple[int, int]]]) -> Callable[[str], bool]:
+    """Whether a compiled program's `match` finds a match in a text, called as the
+    wrapper's `search` calls it."""
     anchor = re2._Anchor.UNANCHORED
 
     def found(text: str) -> bool:
@@ -58,9 +67,6 @@ def finds(pattern: Any) -> Callable[[str], bool]:
         return match(anchor, data, 0, len(data))[0] != _NO_SPAN
 
     return found
-
-
-_NO_SPAN = (-1, -1)
 
 
 def _raw_match(pattern: Any) -> Callable[[Any, bytes, int, int], list[tuple[int, int]]] | None:
@@ -79,16 +85,13 @@ def _probe() -> bool:
     `search` on a few texts (a match at the start, inside, after a multi-byte
     character, none, an empty text)."""
     try:
-        anchor = re2._Anchor.UNANCHORED
         pattern = re2.compile("é?b", _OPTIONS)
-        match = pattern._regexp.Match
-        for text in ("b", "abc", "xéb", "xyz", ""):
-            data = text.encode("utf-8")
-            if (match(anchor, data, 0, len(data))[0] != _NO_SPAN) != (pattern.search(text) is not None):
-                return False
+        found = _direct(pattern._regexp.Match)
+        return all(
+            found(text) == (pattern.search(text) is not None) for text in ("b", "abc", "xéb", "xyz", "")
+        )
     except Exception:  # any change in the internals: `search` is used
         return False
-    return True
 
 
 _INTERNALS = _probe()
