@@ -255,6 +255,20 @@ def test_referrers_are_counted_once_each_however_the_index_lists_them(where: dic
     }
 
 
+def test_a_referrer_listed_twice_in_a_row_is_counted_once() -> None:
+    # In address order but for the repeat: only a strict order may be taken as it is.
+    inv = _listed_out_of_order("u", "v")
+    inv.reverse_index("account", "system")["system.s"] = [
+        inv.by_address[a] for a in ("account.acc-a", "account.acc-a", "account.acc-b")
+    ]
+    relation = {"referrers": {"kind": "account", "via": "system"}, "count": {"eq": 2}}
+    findings = run(make_rule("account", {"follow": "system", "satisfy": relation}), inv)
+    assert {address: f.status for address, f in findings.items()} == {
+        "account.acc-a": Status.PASS,
+        "account.acc-b": Status.PASS,
+    }
+
+
 def test_referrers_are_tested_in_address_order_however_the_index_lists_them() -> None:
     # A condition that raises does so on the first referrer by address, acc-a (one
     # field of cron, where acc-b's has three), as when `link` makes the index.
